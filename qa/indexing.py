@@ -1,0 +1,117 @@
+"""``qa index``: corpus folder → chunks → vectors + BM25 → one committed build."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from embeddings.base import Embedder
+from qa import store
+from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus
+from qa.corpus import fingerprint, load_corpus
+from qa.lexical import LexicalIndex
+from qa.models import Chunk
+from qa.settings import Settings
+from qa.tokenize import Segmenter
+
+Warn = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def retrieval_text_options(settings: Settings) -> dict[str, Any]:
+    """What besides corpus and model shapes the stored index (so a change forces a rebuild)."""
+    return {
+        "title_in_embedding": settings.title_in_embedding,
+        "jieba_mode": settings.jieba_mode,
+        "query_prefix": settings.query_prefix,
+        "passage_prefix": settings.passage_prefix,
+    }
+
+
+def embedding_text(chunk: Chunk, with_title: bool) -> str:
+    return f"{chunk.title}\n{chunk.text}" if with_title and chunk.title else chunk.text
+
+
+def lexical_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    manifest: store.Manifest
+    rebuilt: bool
+    skipped: list[tuple[str, str]]
+
+
+def build_index(
+    corpus_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    warn: Warn = _stderr,
+    faiss_kind: str = "auto",
+) -> IndexReport:
+    """Index ``corpus_dir`` into ``settings.index_dir``; a no-op when nothing changed."""
+    loaded = load_corpus(corpus_dir)
+    for name, reason in loaded.skipped:
+        warn(f"warning: skipped {name}: {reason}")
+    fp = fingerprint(loaded.documents)
+    options = retrieval_text_options(settings)
+    index_dir = settings.index_dir
+    current = store.read_manifest(index_dir)
+    if (
+        current is not None
+        and not force
+        and current.matches(model_id=embedder.model_id, fingerprint=fp, chunker_version=CHUNKER_VERSION, retrieval_text=options)
+    ):
+        return IndexReport(current, rebuilt=False, skipped=loaded.skipped)
+
+    started = time.perf_counter()
+    chunks = chunk_corpus(loaded.documents, ChunkingConfig())
+    build_dir = store.new_build_dir(index_dir)
+    try:
+        documents = {d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text)} for d in loaded.documents}
+        store.write_chunks(build_dir, chunks, documents)
+        segmenter = Segmenter(settings.jieba_mode)
+        LexicalIndex.build([segmenter.tokens(lexical_text(c)) for c in chunks]).save(build_dir / store.BM25_DIR)
+        texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
+        vectors = _embed(embedder, texts, progress)
+        kind = store.save_vectors(build_dir, vectors, faiss_kind)
+        manifest = store.Manifest(
+            build=build_dir.name,
+            model=settings.model,
+            model_id=embedder.model_id,
+            dimension=embedder.dimension,
+            corpus_dir=str(corpus_dir.resolve()),
+            fingerprint=fp,
+            chunker_version=CHUNKER_VERSION,
+            retrieval_text=options,
+            chunks=len(chunks),
+            documents=len(loaded.documents),
+            faiss=kind,
+            created=store.now_iso(),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        store.commit(index_dir, build_dir, manifest)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    return IndexReport(manifest, rebuilt=True, skipped=loaded.skipped)
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: bool):
+    from tqdm import tqdm
+
+    with tqdm(total=len(texts), desc="embedding", unit="chunk", file=sys.stderr, disable=not progress) as bar:
+        return embedder.encode_passages(texts, progress=bar.update)

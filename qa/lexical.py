@@ -1,0 +1,60 @@
+"""BM25 over jieba tokens, with bm25s doing the scoring and the (npy + JSON) storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class LexicalIndex:
+    def __init__(self, retriever) -> None:
+        self._bm25 = retriever
+
+    @classmethod
+    def build(cls, tokenized: list[list[str]]) -> "LexicalIndex":
+        import bm25s
+
+        retriever = bm25s.BM25()
+        # An empty chunk would otherwise break bm25s' vocabulary; the empty token scores nothing.
+        retriever.index([t or [""] for t in tokenized], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder)))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """Score of every chunk; all zeros when no query word is in the vocabulary."""
+        ids = self._bm25.get_tokens_ids([t for t in query_tokens if t])
+        if not ids:
+            return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def top(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
+        scores = self.scores(query_tokens)
+        k = min(k, len(scores))
+        if k == 0:
+            return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+        ids = np.argpartition(-scores, k - 1)[:k]
+        ids = ids[np.argsort(-scores[ids], kind="stable")]
+        ids = ids[scores[ids] > 0]
+        return scores[ids], ids
+
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25-style idf per token (unknown tokens weigh like the rarest), for answer-span scoring."""
+        indptr = self._bm25.scores["indptr"]
+        n = float(self._bm25.scores["num_docs"])
+        out = {}
+        for t in tokens:
+            tid = self._bm25.vocab_dict.get(t)
+            df = float(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0.0
+            out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out

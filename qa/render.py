@@ -1,0 +1,33 @@
+"""Plain-text rendering of results for terminals (the JSON form lives on the models)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from qa.models import Hit, SearchResult
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def citation_line(hit: Hit) -> str:
+    c = hit.citation
+    extra = " ".join(v for v in (c.metadata.get("publication"), c.metadata.get("date")) if v)
+    where = f"{c.doc} · 第{c.paragraph}段 · 第{c.line_start}–{c.line_end}行 · 字符 {c.start}–{c.end}"
+    return f"《{c.title}》 {where}" + (f" · {extra}" if extra else "")
+
+
+def render_hit(hit: Hit, width: int = 76) -> str:
+    s, e = hit.highlight
+    answer = hit.text[s:e]
+    body = textwrap.fill(" ".join(hit.text.split()), width=width, initial_indent="    ", subsequent_indent="    ")
+    scores = f"fused {_score(hit.scores.fused)} · bm25 {_score(hit.scores.bm25)} · dense {_score(hit.scores.dense)}"
+    return f"[{hit.rank}] {citation_line(hit)}\n    {scores}\n    ▶ {answer}\n{body}"
+
+
+def render_result(result: SearchResult) -> str:
+    head = f"问题: {result.question}  (mode {result.mode}, {result.took_ms:.1f} ms)"
+    if not result.hits:
+        return head + "\n没有找到相关段落。"
+    return head + "\n\n" + "\n\n".join(render_hit(h) for h in result.hits)

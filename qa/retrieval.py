@@ -1,0 +1,113 @@
+"""Search: a question in, ranked hits with per-component scores, answer spans and citations out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings import vector_index
+from embeddings.base import Embedder
+from qa import store
+from qa.errors import InputError, WenyuanError
+from qa.fusion import Fusion, make_fusion
+from qa.highlight import answer_span
+from qa.lexical import LexicalIndex
+from qa.models import Chunk, Citation, Hit, Scores, SearchResult
+from qa.normalize import normalize_question
+from qa.settings import MODES, Settings
+from qa.tokenize import Segmenter
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """Everything a built index holds, read once at start-up."""
+
+    manifest: store.Manifest
+    chunks: list[Chunk]
+    documents: dict[str, dict[str, Any]]
+    lexical: LexicalIndex
+    dense: Any
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "LoadedIndex":
+        manifest = store.require_manifest(index_dir)
+        build = index_dir / manifest.build
+        return cls(
+            manifest=manifest,
+            chunks=store.read_chunks(build),
+            documents=store.read_documents(build),
+            lexical=LexicalIndex.load(build / store.BM25_DIR),
+            dense=vector_index.load(build / store.VECTORS),
+        )
+
+
+def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
+    """Validated question text; raises InputError with what to change."""
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty: type a question, e.g. 截至3月1日庆元县健康码申领率是多少")
+    if len(question) > settings.max_question_chars:
+        raise InputError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    if not 1 <= k <= settings.k_max:
+        raise InputError(f"k must be between 1 and {settings.k_max}, got {k}")
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return question.strip()
+
+
+class Retriever:
+    """Holds the loaded index and models; safe to share between threads."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
+        if embedder.model_id != index.manifest.model_id:
+            raise WenyuanError(
+                f"the index was built with {index.manifest.model_id} but the model is {embedder.model_id}: "
+                f"rebuild with `qa index --model {settings.model}` or search with --model {index.manifest.model}"
+            )
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.segmenter = Segmenter(index.manifest.retrieval_text.get("jieba_mode", settings.jieba_mode))
+        self.fusion: Fusion = make_fusion(settings.fusion, settings.rrf_k, settings.dense_weight)
+
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
+        started = time.perf_counter()
+        k = self.settings.k_default if k is None else k
+        question = check_query(question, k, mode, self.settings)
+        query = normalize_question(question)
+        tokens = self.segmenter.tokens(query)
+        depth = max(k, self.settings.candidates)
+        bm25: dict[int, float] = {}
+        dense: dict[int, float] = {}
+        if mode in ("hybrid", "bm25"):
+            scores, ids = self.index.lexical.top(tokens, depth)
+            bm25 = {int(i): float(s) for i, s in zip(ids, scores)}
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.encode_queries([query])[0]
+            scores, ids = vector_index.search(self.index.dense, vector, depth)
+            dense = {int(i): float(s) for i, s in zip(ids, scores)}
+        fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        weights = self.index.lexical.idf(sorted(set(tokens)))
+        hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights) for rank, cid in enumerate(ranked, start=1)]
+        return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits)
+
+    def question_weights(self, question: str) -> dict[str, float]:
+        """idf weight of each content word of the (normalised) question."""
+        tokens = self.segmenter.tokens(normalize_question(question))
+        return self.index.lexical.idf(sorted(set(tokens)))
+
+    def _hit(self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, weights: dict[str, float]) -> Hit:
+        chunk = self.index.chunks[cid]
+        meta = self.index.documents.get(chunk.doc, {}).get("metadata", {})
+        return Hit(
+            rank=rank,
+            chunk_id=cid,
+            text=chunk.text,
+            highlight=answer_span(chunk.text, weights),
+            scores=Scores(fused=fused, bm25=bm25.get(cid), dense=dense.get(cid)),
+            citation=Citation.of(chunk, meta),
+        )

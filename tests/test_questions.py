@@ -1,0 +1,102 @@
+"""Keeps the shipped retrieval question set (tests/data/questions.jsonl) honest."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+SEEDS = ROOT / "seeds"
+
+ALLOWED_TYPES = {"factoid", "paraphrase", "reasoning", "unanswerable", "offtopic", "english"}
+NO_ANSWER_TYPES = {"unanswerable", "offtopic"}
+REQUIRED = {"id": str, "question": str, "answers": list, "type": str}
+
+
+def _read_doc(name: str) -> str:
+    data = (SEEDS / name).read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8")
+
+
+def _load():
+    rows = []
+    with QUESTIONS.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = raw.decode("utf-8").strip()
+            if not line:
+                continue
+            try:
+                rows.append((lineno, json.loads(line)))
+            except json.JSONDecodeError as exc:  # pragma: no cover - failure path
+                pytest.fail(f"line {lineno}: invalid JSON: {exc}")
+    return rows
+
+
+ROWS = _load()
+
+
+def test_file_not_empty_and_large_enough():
+    assert len(ROWS) >= 80, f"only {len(ROWS)} questions"
+
+
+def test_schema():
+    for lineno, q in ROWS:
+        assert isinstance(q, dict), f"line {lineno}: not an object"
+        for key, typ in REQUIRED.items():
+            assert key in q, f"line {lineno}: missing {key!r}"
+            assert isinstance(q[key], typ), f"line {lineno}: {key!r} is not {typ.__name__}"
+        assert "doc" in q, f"line {lineno}: missing 'doc'"
+        assert q["doc"] is None or isinstance(q["doc"], str), f"line {lineno}: bad doc"
+        assert q["id"].strip() and q["question"].strip(), f"line {lineno}: empty id/question"
+        assert q["type"] in ALLOWED_TYPES, f"line {lineno}: bad type {q['type']!r}"
+        assert all(isinstance(a, str) and a.strip() for a in q["answers"]), (
+            f"line {lineno}: answers must be non-empty strings"
+        )
+
+
+def test_ids_unique():
+    counts = Counter(q["id"] for _, q in ROWS)
+    dupes = [i for i, n in counts.items() if n > 1]
+    assert not dupes, f"duplicate ids: {dupes}"
+
+
+def test_answerability_matches_type():
+    for _, q in ROWS:
+        if q["type"] in NO_ANSWER_TYPES:
+            assert q["answers"] == [], f"{q['id']}: {q['type']} must have no answers"
+            assert q["doc"] is None, f"{q['id']}: {q['type']} must have doc null"
+        else:
+            assert q["answers"], f"{q['id']}: answerable question without answers"
+            assert q["doc"], f"{q['id']}: answerable question without doc"
+
+
+def test_answers_occur_verbatim_in_doc():
+    docs = {}
+    missing = []
+    for _, q in ROWS:
+        if not q["doc"]:
+            continue
+        path = SEEDS / q["doc"]
+        assert path.is_file(), f"{q['id']}: doc {q['doc']} does not exist"
+        text = docs.setdefault(q["doc"], _read_doc(q["doc"]))
+        for a in q["answers"]:
+            if a not in text:
+                missing.append((q["id"], a))
+    assert not missing, f"answers not found verbatim: {missing}"
+
+
+def test_all_documents_covered():
+    seeds = {p.name for p in SEEDS.glob("*.txt")}
+    used = {q["doc"] for _, q in ROWS if q["doc"]}
+    assert seeds, "no seed documents found"
+    assert seeds <= used, f"documents without questions: {sorted(seeds - used)}"
+
+
+def test_each_type_has_enough_questions():
+    counts = Counter(q["type"] for _, q in ROWS)
+    for t in ALLOWED_TYPES:
+        assert counts[t] >= 8, f"type {t!r} has only {counts[t]} questions"

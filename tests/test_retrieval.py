@@ -1,0 +1,94 @@
+"""Retrieval over the real seeds index: BM25, dense (bundled model), hybrid, spans, normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.fusion import reciprocal_rank, weighted_sum
+from qa.lexical import LexicalIndex
+from qa.tokenize import Segmenter
+from tests.conftest import SEEDS
+
+Q = "截至3月1日庆元县健康码申领率是多少"
+
+
+def test_chinese_bm25_really_scores():
+    seg = Segmenter()
+    docs = ["截至3月1日,庆元县申领健康码共89423人,申领率64.24%", "遂昌企业开工复工299家", "今天阴有阵雨"]
+    index = LexicalIndex.build([seg.tokens(d) for d in docs])
+    scores = index.scores(seg.tokens("庆元县健康码申领率"))
+    assert scores[0] > 0
+    assert scores[0] > scores[1] and scores[0] > scores[2]
+    assert index.scores(seg.tokens("完全无关的词语ZZZ")).max() == 0
+
+
+def test_acceptance_question_top_hit(engine):
+    result = engine.search(Q, k=5, mode="hybrid")
+    top = result.hits[0]
+    assert "64.24%" in top.text
+    assert top.citation.doc == "000_03be0d9acd7aceea.txt"
+    assert top.citation.title == "庆元“健康码”申领率 全市第一"
+    source = (SEEDS / top.citation.doc).read_bytes().decode("utf-8")
+    span = source[top.citation.start : top.citation.end]
+    assert span == top.text or all(ch.isspace() for ch in span if ch not in top.text)
+    assert top.text[slice(*top.highlight)].find("64.24%") >= 0
+    assert top.scores.bm25 is not None and top.scores.dense is not None
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_each_mode_finds_the_paragraph(engine, mode):
+    result = engine.search(Q, k=5, mode=mode)
+    assert result.mode == mode
+    assert any("64.24%" in h.text for h in result.hits[:3])
+    ranks = [h.rank for h in result.hits]
+    assert ranks == list(range(1, len(ranks) + 1))
+    for h in result.hits:
+        assert h.scores.fused == (h.scores.dense if mode == "dense" else h.scores.bm25 if mode == "bm25" else h.scores.fused)
+        if mode == "dense":
+            assert h.scores.bm25 is None
+        if mode == "bm25":
+            assert h.scores.dense is None
+
+
+def test_dense_with_bundled_model_ranks_by_meaning(engine):
+    result = engine.search("哪个地方的人领健康码的比例在全市排第一", k=3, mode="dense")
+    assert any("64.24%" in h.text for h in result.hits)
+
+
+def test_traditional_and_fullwidth_questions_match(engine):
+    simplified = engine.search("庆元县健康码申领率", k=3)
+    traditional = engine.search("庆元縣健康碼申領率", k=3)
+    assert [h.chunk_id for h in traditional.hits] == [h.chunk_id for h in simplified.hits]
+    fullwidth = engine.search("申领率６４．２４％", k=3, mode="bm25")
+    assert any("64.24%" in h.text for h in fullwidth.hits)
+
+
+def test_rrf_rewards_agreement():
+    fused = reciprocal_rank({1: 9.0, 2: 5.0}, {2: 0.9, 3: 0.8}, k=60)
+    assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
+    assert max(fused, key=fused.get) == 2
+    assert fused[1] == pytest.approx(1 / 61) and fused[3] == pytest.approx(1 / 62)
+
+
+def test_weighted_sum_normalises_per_query():
+    fused = weighted_sum({1: 10.0, 2: 0.0}, {2: 0.9, 3: 0.5}, dense_weight=0.5)
+    assert fused == pytest.approx({1: 0.5, 2: 0.5, 3: 0.0})
+
+
+def test_hybrid_json_shape(engine):
+    data = engine.search(Q, k=2).to_json()
+    assert set(data) == {"question", "mode", "took_ms", "hits"}
+    hit = data["hits"][0]
+    assert set(hit) == {"rank", "text", "highlight", "scores", "citation"}
+    assert set(hit["scores"]) == {"bm25", "dense", "fused"}
+    assert {"doc", "title", "paragraph", "start", "end", "line_start", "line_end"} <= set(hit["citation"])
+    s, e = hit["highlight"]
+    assert 0 <= s < e <= len(hit["text"])
+
+
+def test_vectors_are_normalised(embedder):
+    v = embedder.encode_queries(["健康码"])
+    p = embedder.encode_passages(["健康码申领率", "遂昌复工"])
+    assert v.shape == (1, embedder.dimension) and p.shape == (2, embedder.dimension)
+    assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-4)

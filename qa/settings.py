@@ -27,15 +27,15 @@ class Settings(BaseSettings):
     passage_prefix: str = Field("", description="prefix for passages with a sentence-transformers model")
     title_in_embedding: bool = Field(True, description="prepend the article headline to each chunk before embedding")
     jieba_mode: Literal["accurate", "search"] = "search"
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = Field("weighted", description="chosen by measurement: see README, Retrieval quality")
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of dense in the weighted fusion")
+    dense_weight: float = Field(0.4, ge=0.0, le=1.0, description="weight of dense in the weighted fusion")
     candidates: int = Field(50, ge=1, le=1000, description="hits each component contributes before fusion")
     k_default: int = Field(5, ge=1, le=50)
     k_max: int = Field(50, ge=1, le=1000)
     max_question_chars: int = Field(500, ge=10)
-    abstain_dense_min: float = Field(0.80, description="decline when the best dense similarity is below this")
-    abstain_dense_min_ascii: float = Field(0.76, description="the same for questions written mostly in Latin script")
-    abstain_coverage_min: float = Field(0.34, description="decline when fewer question terms than this share occur in the top hit")
+    abstain_dense_min: float = Field(0.865, description="decline when the best dense similarity is below this")
+    abstain_dense_min_ascii: float = Field(0.75, description="the same for questions written mostly in Latin script")
+    abstain_coverage_min: float = Field(0.25, description="decline when fewer question terms than this share occur in the top hit")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

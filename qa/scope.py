@@ -1,0 +1,29 @@
+"""Place scoping: a question that names a place is about that place's documents.
+
+Local papers say 我市/我县 instead of the place's name, so a paragraph about
+平湖 may not contain "平湖" while a paragraph about 遂昌 matches every other
+word of the question. When the question names places (jieba tags ``ns``) and
+some candidate's document mentions them, candidates from documents that never
+mention any of them move below the rest, keeping their order otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+Tagger = Callable[[str], list[tuple[str, str]]]
+
+
+def places(question: str, tagger: Tagger) -> list[str]:
+    return sorted({w for w, flag in tagger(question) if flag == "ns" and len(w) >= 2})
+
+
+def scoped(ranked: Sequence[int], doc_of: Callable[[int], str], doc_text: dict[str, str], names: list[str]) -> list[int]:
+    """``ranked`` with candidates from documents naming none of ``names`` moved last."""
+    if not names:
+        return list(ranked)
+    mentions = {doc: any(n in text for n in names) for doc, text in doc_text.items()}
+    inside = [cid for cid in ranked if mentions.get(doc_of(cid), False)]
+    if not inside:
+        return list(ranked)
+    return inside + [cid for cid in ranked if not mentions.get(doc_of(cid), False)]

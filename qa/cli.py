@@ -72,8 +72,8 @@ def search(
 ) -> None:
     """Find the passages that answer a question, with citations."""
     from qa.engine import Wenyuan
-    from qa.retrieval import check_query
     from qa.render import render_result
+    from qa.retrieval import check_query
 
     settings = settings_for(index_dir)
     check_query(question, k, mode, settings)

@@ -7,19 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embeddings import vector_index
 from embeddings.base import Embedder
 from qa import store
 from qa.errors import InputError, WenyuanError
 from qa.fusion import Fusion, make_fusion
-from qa.indexing import document_context
-from qa.scope import places, scoped
 from qa.highlight import answer_span, asks_quantity
+from qa.indexing import document_context
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.normalize import normalize_question
+from qa.scope import places, scoped
 from qa.settings import MODES, Settings
 from qa.tokenize import Segmenter
 

@@ -21,7 +21,6 @@ from urllib.parse import urlparse
 
 from qa.questions import SHIPPED, load_questions
 
-
 _local = threading.local()
 
 

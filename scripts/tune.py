@@ -15,7 +15,7 @@ import itertools
 import re
 from pathlib import Path
 
-from qa.abstain import Evidence, evidence, should_abstain
+from qa.abstain import evidence, should_abstain
 from qa.engine import Wenyuan
 from qa.evaluate import evaluate, with_fusion
 from qa.questions import SHIPPED, load_questions

@@ -160,3 +160,20 @@ def test_concurrent_requests_are_safe(client):
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         docs = list(pool.map(ask, questions))
     assert docs == [ask(q) for q in questions]
+
+
+def test_health_is_503_until_an_index_loads(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from qa.server import create_app
+    from qa.settings import Settings
+
+    with TestClient(create_app(Settings(index_dir=tmp_path / "none"))) as client:
+        for _ in range(50):
+            resp = client.get("/api/health")
+            if "qa index" in resp.text:
+                break
+            __import__("time").sleep(0.1)
+        err = assert_error(resp, 503)
+        assert "qa index" in err["message"]
+        assert_error(client.post("/api/search", json={"question": Q}), 503)

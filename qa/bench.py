@@ -30,7 +30,12 @@ import numpy as np
 from embeddings import vector_index
 from qa import store
 from qa.chunking import CHUNKER_VERSION
-from qa.indexing import build_index, embedding_text, lexical_text, retrieval_text_options
+from qa.indexing import (
+    build_index,
+    embedding_text,
+    lexical_text,
+    retrieval_text_options,
+)
 from qa.lexical import LexicalIndex
 from qa.models import Chunk
 from qa.settings import MODES, Settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -14,6 +15,7 @@ from embeddings.base import Embedder
 from qa import store
 from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus
 from qa.corpus import fingerprint, load_corpus
+from qa.errors import WenyuanError
 from qa.lexical import LexicalIndex
 from qa.models import Chunk
 from qa.settings import Settings
@@ -31,10 +33,32 @@ def retrieval_text_options(settings: Settings) -> dict[str, Any]:
     return {
         "title_in_embedding": settings.title_in_embedding,
         "jieba_mode": settings.jieba_mode,
+        "jieba_user_dict": _user_dict_identity(settings.jieba_user_dict),
         "lexical_context": "publication",
+        "chunking": [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars],
         "query_prefix": settings.query_prefix,
         "passage_prefix": settings.passage_prefix,
     }
+
+
+def _user_dict_identity(path: Path | None) -> list[str] | None:
+    """Path and content hash, so editing the dictionary forces a rebuild."""
+    if path is None:
+        return None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise WenyuanError(f"cannot read the jieba user dictionary {path}: {exc.strerror}") from exc
+    return [str(path.resolve()), digest]
+
+
+def user_dict_of(options: dict[str, Any]) -> Path | None:
+    entry = options.get("jieba_user_dict")
+    return Path(entry[0]) if entry else None
+
+
+def chunking_config(settings: Settings) -> ChunkingConfig:
+    return ChunkingConfig(settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars)
 
 
 def embedding_text(chunk: Chunk, with_title: bool) -> str:
@@ -87,12 +111,12 @@ def build_index(
         return IndexReport(current, rebuilt=False, skipped=loaded.skipped)
 
     started = time.perf_counter()
-    chunks = chunk_corpus(loaded.documents, ChunkingConfig())
+    chunks = chunk_corpus(loaded.documents, chunking_config(settings))
     build_dir = store.new_build_dir(index_dir)
     try:
         documents = {d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text)} for d in loaded.documents}
         store.write_chunks(build_dir, chunks, documents)
-        segmenter = Segmenter(settings.jieba_mode)
+        segmenter = Segmenter(settings.jieba_mode, settings.jieba_user_dict)
         contexts = {d.name: document_context(d.metadata) for d in loaded.documents}
         lexical = [segmenter.tokens(lexical_text(c, contexts[c.doc])) for c in chunks]
         LexicalIndex.build(lexical).save(build_dir / store.BM25_DIR)

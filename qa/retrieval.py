@@ -13,7 +13,7 @@ from qa import store
 from qa.errors import InputError, WenyuanError
 from qa.fusion import Fusion, make_fusion
 from qa.highlight import answer_span, asks_quantity
-from qa.indexing import document_context
+from qa.indexing import document_context, user_dict_of
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.normalize import normalize_question
@@ -82,7 +82,8 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.segmenter = Segmenter(index.manifest.retrieval_text.get("jieba_mode", settings.jieba_mode))
+        options = index.manifest.retrieval_text
+        self.segmenter = Segmenter(options.get("jieba_mode", settings.jieba_mode), user_dict_of(options))
         self.fusion: Fusion = make_fusion(settings.fusion, settings.rrf_k, settings.dense_weight)
 
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:

@@ -2,7 +2,7 @@
 
 BM25 built on an English tokenizer silently scores every Chinese query 0
 (a whole sentence becomes one "word"), so segmentation is jieba with a user
-dictionary of the corpus's names; ``search`` mode also emits the sub-words of
+dictionary of the corpus's names when one is given; ``search`` mode also emits the sub-words of
 long compounds (健康码 → 健康, 健康码), which lets partial phrasings match.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-
-USER_DICT = Path(__file__).parent / "data" / "userdict.txt"
 
 # Function words and question words: frequent in questions, meaningless for matching.
 STOPWORDS = frozenset(
@@ -28,7 +26,7 @@ _TOKEN_OK = re.compile(r"[\w%.]+", re.UNICODE)
 class Segmenter:
     """One jieba tokenizer per segmenter, so no global dictionary state is shared."""
 
-    def __init__(self, mode: str = "search", user_dict: Path | None = USER_DICT) -> None:
+    def __init__(self, mode: str = "search", user_dict: Path | None = None) -> None:
         import jieba
         import jieba.posseg
 
@@ -39,7 +37,7 @@ class Segmenter:
         self._lock = threading.Lock()
         with self._lock:
             self._jieba.initialize()
-            if user_dict and user_dict.exists():
+            if user_dict is not None:
                 self._jieba.load_userdict(str(user_dict))
             # Built once: constructing it reads the tag table (~0.2 s).
             self._pos = jieba.posseg.POSTokenizer(self._jieba)

@@ -111,3 +111,24 @@ def test_crash_of_first_build_leaves_nothing_that_loads(tmp_path):
     assert store.read_manifest(index_dir) is None
     with pytest.raises(IndexMissingError):
         LoadedIndex.load(index_dir)
+
+
+def test_jieba_user_dictionary_is_used_and_tracked(small_corpus, tmp_path, embedder):
+    from qa.engine import Wenyuan
+    from qa.tokenize import Segmenter
+
+    words = tmp_path / "words.txt"
+    words.write_text("振通宏茶业 20 nz\n", encoding="utf-8")
+    assert "振通宏茶业" not in Segmenter("accurate").tokens("振通宏茶业公司")
+    assert "振通宏茶业" in Segmenter("accurate", words).tokens("振通宏茶业公司")
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    build_index(small_corpus, settings, embedder, progress=False)
+    with_dict = settings.model_copy(update={"jieba_user_dict": words})
+    assert build_index(small_corpus, with_dict, embedder, progress=False).rebuilt
+    assert not build_index(small_corpus, with_dict, embedder, progress=False).rebuilt
+    words.write_text("振通宏茶业 20 nz\n车俊 20 nr\n", encoding="utf-8")
+    assert build_index(small_corpus, with_dict, embedder, progress=False).rebuilt, "an edited dictionary forces a rebuild"
+    wy = Wenyuan.open(settings.index_dir)
+    assert wy.retriever.segmenter.tokens("振通宏茶业") == Segmenter("search", words).tokens("振通宏茶业")
+    assert any("振通宏" in h.text for h in wy.search("振通宏茶业", k=3, mode="bm25").hits)

@@ -22,8 +22,12 @@ def scoped(ranked: Sequence[int], doc_of: Callable[[int], str], doc_text: dict[s
     """``ranked`` with candidates from documents naming none of ``names`` moved last."""
     if not names:
         return list(ranked)
-    mentions = {doc: any(n in text for n in names) for doc, text in doc_text.items()}
-    inside = [cid for cid in ranked if mentions.get(doc_of(cid), False)]
+    mentions: dict[str, bool] = {}  # only the candidates' documents are read, once each
+    for cid in ranked:
+        doc = doc_of(cid)
+        if doc not in mentions:
+            mentions[doc] = any(n in doc_text.get(doc, "") for n in names)
+    inside = [cid for cid in ranked if mentions[doc_of(cid)]]
     if not inside:
         return list(ranked)
-    return inside + [cid for cid in ranked if not mentions.get(doc_of(cid), False)]
+    return inside + [cid for cid in ranked if not mentions[doc_of(cid)]]

@@ -92,3 +92,19 @@ def test_vectors_are_normalised(embedder):
     p = embedder.encode_passages(["健康码申领率", "遂昌复工"])
     assert v.shape == (1, embedder.dimension) and p.shape == (2, embedder.dimension)
     assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-4)
+
+
+def test_place_scoping_moves_other_places_last():
+    from qa.scope import scoped
+
+    doc_of = {1: "a", 2: "b", 3: "a", 4: "c"}.__getitem__
+    texts = {"a": "遂昌企业复工", "b": "嘉兴日报·平湖版 我市复工597家", "c": "平湖新闻"}
+    assert scoped([1, 2, 3, 4], doc_of, texts, ["平湖"]) == [2, 4, 1, 3]
+    assert scoped([1, 3], doc_of, texts, ["平湖"]) == [1, 3], "nothing mentions the place: order kept"
+    assert scoped([1, 2], doc_of, texts, []) == [1, 2]
+
+
+def test_follow_up_place_question_prefers_that_place(engine):
+    result = engine.search("平湖有多少家企业开工复工？", k=5)
+    assert result.hits[0].citation.doc == "002_376477d7800202f4.txt"
+    assert any("597家" in h.text for h in result.hits)

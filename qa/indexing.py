@@ -18,6 +18,7 @@ from qa.corpus import fingerprint, load_corpus
 from qa.errors import WenyuanError
 from qa.lexical import LexicalIndex
 from qa.models import Chunk
+from qa.romanize import pinyin_keys
 from qa.settings import Settings
 from qa.tokenize import Segmenter
 
@@ -119,7 +120,9 @@ def build_index(
         segmenter = Segmenter(settings.jieba_mode, settings.jieba_user_dict)
         contexts = {d.name: document_context(d.metadata) for d in loaded.documents}
         lexical = [segmenter.tokens(lexical_text(c, contexts[c.doc])) for c in chunks]
-        LexicalIndex.build(lexical).save(build_dir / store.BM25_DIR)
+        lexical_index = LexicalIndex.build(lexical)
+        lexical_index.save(build_dir / store.BM25_DIR)
+        store.write_json(build_dir / store.NAMES, pinyin_keys(lexical_index.vocabulary()))
         texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
         vectors = _embed(embedder, texts, progress)
         kind = store.save_vectors(build_dir, vectors, faiss_kind)

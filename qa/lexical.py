@@ -48,6 +48,9 @@ class LexicalIndex:
         return scores[ids], ids
 
 
+    def vocabulary(self) -> list[str]:
+        return [t for t in self._bm25.vocab_dict if t]
+
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25-style idf per token (unknown tokens weigh like the rarest), for answer-span scoring."""
         indptr = self._bm25.scores["indptr"]

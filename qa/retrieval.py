@@ -17,6 +17,7 @@ from qa.indexing import document_context, user_dict_of
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.normalize import normalize_question
+from qa.romanize import linked_words
 from qa.scope import places, scoped
 from qa.settings import MODES, Settings
 from qa.tokenize import Segmenter
@@ -32,6 +33,7 @@ class LoadedIndex:
     lexical: LexicalIndex
     dense: Any
     doc_text: dict[str, str]
+    pinyin_names: dict[str, list[str]]
 
     @classmethod
     def load(cls, index_dir: Path) -> "LoadedIndex":
@@ -44,6 +46,7 @@ class LoadedIndex:
             chunks=chunks,
             documents=documents,
             doc_text=document_texts(chunks, documents),
+            pinyin_names=store.read_json(build / store.NAMES),
             lexical=LexicalIndex.load(build / store.BM25_DIR),
             dense=vector_index.load(build / store.VECTORS),
         )
@@ -91,6 +94,7 @@ class Retriever:
         k = self.settings.k_default if k is None else k
         question = check_query(question, k, mode, self.settings)
         query = normalize_question(question)
+        linked = linked_words(query, self.index.pinyin_names)
         tokens = self.segmenter.tokens(query)
         depth = max(k, self.settings.candidates)
         bm25: dict[int, float] = {}
@@ -104,16 +108,17 @@ class Retriever:
             dense = {int(i): float(s) for i, s in zip(ids, scores)}
         fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        names = places(query, self.segmenter.tag)
+        names = sorted(set(places(query, self.segmenter.tag)) | set(linked))
         ranked = scoped(ranked, lambda cid: self.index.chunks[cid].doc, self.index.doc_text, names)[:k]
-        weights = self.index.lexical.idf(sorted(set(tokens)))
+        weights = self.index.lexical.idf(sorted(set(tokens) | set(linked)))
         quantity = asks_quantity(query)
         hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights, quantity) for rank, cid in enumerate(ranked, start=1)]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits)
 
     def question_weights(self, question: str) -> dict[str, float]:
         """idf weight of each content word of the (normalised) question."""
-        tokens = self.segmenter.tokens(normalize_question(question))
+        query = normalize_question(question)
+        tokens = self.segmenter.tokens(query) + linked_words(query, self.index.pinyin_names)
         return self.index.lexical.idf(sorted(set(tokens)))
 
     def _hit(

@@ -24,11 +24,12 @@ from qa.errors import IndexMissingError
 from qa.models import Chunk
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 VECTORS = "dense.faiss"
 BM25_DIR = "bm25"
+NAMES = "pinyin_names.json"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> None:
 
 def read_chunks(build_dir: Path) -> list[Chunk]:
     return [Chunk(**c) for c in json.loads((build_dir / CHUNKS).read_text(encoding="utf-8"))]
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def read_documents(build_dir: Path) -> dict[str, dict[str, Any]]:

@@ -108,3 +108,20 @@ def test_follow_up_place_question_prefers_that_place(engine):
     result = engine.search("平湖有多少家企业开工复工？", k=5)
     assert result.hits[0].citation.doc == "002_376477d7800202f4.txt"
     assert any("597家" in h.text for h in result.hits)
+
+
+def test_romanised_names_link_to_corpus_words():
+    from qa.romanize import linked_words, pinyin_keys
+
+    keys = pinyin_keys(["遂昌", "平湖", "车俊", "庆元县", "健康码", "ab"])
+    assert keys["suichang"] == ["遂昌"] and "ab" not in keys
+    assert linked_words("How many firms resumed work in Suichang?", keys) == ["遂昌"]
+    assert linked_words("Where did Che Jun go? What about Pinghu", keys) == ["车俊", "平湖"]
+    assert linked_words("what about the weather", keys) == []
+
+
+def test_english_question_naming_a_place_stays_in_that_place(engine):
+    result = engine.search("How many enterprises in Pinghu have resumed work?", k=3, mode="dense")
+    assert result.hits[0].citation.doc == "002_376477d7800202f4.txt"
+    s, e = result.hits[0].highlight
+    assert e > s

@@ -35,10 +35,10 @@ from qa.indexing import (
     embedding_text,
     lexical_text,
     retrieval_text_options,
+    write_lexical,
 )
 from qa.lexical import LexicalIndex
 from qa.models import Chunk
-from qa.romanize import pinyin_keys
 from qa.settings import MODES, Settings
 from qa.tokenize import Segmenter
 
@@ -207,8 +207,7 @@ def _write_index(index_dir: Path, chunks: list[Chunk], lexical: LexicalIndex, de
     build_dir = store.new_build_dir(index_dir)
     docs = sorted({c.doc for c in chunks})
     store.write_chunks(build_dir, chunks, {d: {"encoding": "utf-8", "metadata": {}, "chars": 0} for d in docs})
-    lexical.save(build_dir / store.BM25_DIR)
-    store.write_json(build_dir / store.NAMES, pinyin_keys(lexical.vocabulary()))
+    write_lexical(build_dir, lexical)
     vector_index.save(dense, build_dir / store.VECTORS)
     store.commit(index_dir, build_dir, store.Manifest(
         build=build_dir.name, model=settings.model, model_id=embedder.model_id, dimension=embedder.dimension,

@@ -58,6 +58,12 @@ def user_dict_of(options: dict[str, Any]) -> Path | None:
     return Path(entry[0]) if entry else None
 
 
+def write_lexical(build_dir: Path, lexical: LexicalIndex) -> None:
+    """BM25 arrays plus the pinyin keys of their vocabulary: what search reads for words."""
+    lexical.save(build_dir / store.BM25_DIR)
+    store.write_json(build_dir / store.NAMES, pinyin_keys(lexical.vocabulary()))
+
+
 def chunking_config(settings: Settings) -> ChunkingConfig:
     return ChunkingConfig(settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars)
 
@@ -120,9 +126,7 @@ def build_index(
         segmenter = Segmenter(settings.jieba_mode, settings.jieba_user_dict)
         contexts = {d.name: document_context(d.metadata) for d in loaded.documents}
         lexical = [segmenter.tokens(lexical_text(c, contexts[c.doc])) for c in chunks]
-        lexical_index = LexicalIndex.build(lexical)
-        lexical_index.save(build_dir / store.BM25_DIR)
-        store.write_json(build_dir / store.NAMES, pinyin_keys(lexical_index.vocabulary()))
+        write_lexical(build_dir, LexicalIndex.build(lexical))
         texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
         vectors = _embed(embedder, texts, progress)
         kind = store.save_vectors(build_dir, vectors, faiss_kind)

@@ -70,8 +70,7 @@ def _quoted(hits: list[Hit], weights: dict[str, float]) -> list[Hit]:
 def answer(retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> ChatAnswer:
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
-    result = retriever.search(question, k, mode)
-    weights = retriever.question_weights(question)
+    result, weights = retriever.retrieve(question, k, mode)
     if declines(result, weights, question, retriever.settings):
         return ChatAnswer(NO_ANSWER, [], result, True, question)
     quoted = _quoted(result.hits, weights)

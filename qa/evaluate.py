@@ -21,6 +21,7 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequenc
     answerable = [q for q in questions if q.answerable]
     names = metric_names(k)
     report: dict[str, Any] = {"questions": len(questions), "k": k, "modes": {}, "misses": {}}
+    relevant = {q.id: _relevant_count(retriever, q) for q in answerable}
     for mode in modes:
         rows: list[dict[str, float]] = []
         by_type: dict[str, list[dict[str, float]]] = defaultdict(list)
@@ -28,7 +29,7 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequenc
         for q in answerable:
             result = retriever.search(q.question, k, mode)
             ranked = [q.relevant(h.citation.doc, h.text) for h in result.hits]
-            row = score_all(ranked, k, _relevant_count(retriever, q))
+            row = score_all(ranked, k, relevant[q.id])
             rows.append(row)
             by_type[q.type].append(row)
             if not ranked or not ranked[0]:
@@ -56,8 +57,8 @@ def abstention(retriever: Retriever, questions: Sequence[Question]) -> dict[str,
     by_type: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "declined": 0})
     counts = {"unanswerable": 0, "declined": 0, "answerable": 0, "answerable_declined": 0}
     for q in questions:
-        result = retriever.search(q.question, k, "hybrid")
-        declined = declines(result, retriever.question_weights(q.question), q.question, retriever.settings)
+        result, weights = retriever.retrieve(q.question, k, "hybrid")
+        declined = declines(result, weights, q.question, retriever.settings)
         by_type[q.type]["n"] += 1
         by_type[q.type]["declined"] += int(declined)
         if q.answerable:

@@ -90,6 +90,10 @@ class Retriever:
         self.fusion: Fusion = make_fusion(settings.fusion, settings.rrf_k, settings.dense_weight)
 
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
+        return self.retrieve(question, k, mode)[0]
+
+    def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> tuple[SearchResult, dict[str, float]]:
+        """The result plus the idf weight of each question word, which the abstention rule reads too."""
         started = time.perf_counter()
         k = self.settings.k_default if k is None else k
         question = check_query(question, k, mode, self.settings)
@@ -113,13 +117,7 @@ class Retriever:
         weights = self.index.lexical.idf(sorted(set(tokens) | set(linked)))
         quantity = asks_quantity(query)
         hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights, quantity) for rank, cid in enumerate(ranked, start=1)]
-        return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits)
-
-    def question_weights(self, question: str) -> dict[str, float]:
-        """idf weight of each content word of the (normalised) question."""
-        query = normalize_question(question)
-        tokens = self.segmenter.tokens(query) + linked_words(query, self.index.pinyin_names)
-        return self.index.lexical.idf(sorted(set(tokens)))
+        return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), weights
 
     def _hit(
         self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, weights: dict[str, float], quantity: bool

@@ -63,7 +63,7 @@ class Manifest:
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The manifest of a complete build, or None when there is none (or it is unreadable)."""
     try:
-        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = read_json(index_dir / MANIFEST)
         manifest = Manifest(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -114,16 +114,16 @@ def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> None:
         stale.unlink(missing_ok=True)
 
 
-def read_chunks(build_dir: Path) -> list[Chunk]:
-    return [Chunk(**c) for c in json.loads((build_dir / CHUNKS).read_text(encoding="utf-8"))]
-
-
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def read_chunks(build_dir: Path) -> list[Chunk]:
+    return [Chunk(**c) for c in read_json(build_dir / CHUNKS)]
+
+
 def read_documents(build_dir: Path) -> dict[str, dict[str, Any]]:
-    return json.loads((build_dir / DOCUMENTS).read_text(encoding="utf-8"))
+    return read_json(build_dir / DOCUMENTS)
 
 
 def now_iso() -> str:

@@ -1,9 +1,9 @@
 """Chinese word segmentation for BM25 and answer-span overlap.
 
 BM25 built on an English tokenizer silently scores every Chinese query 0
-(a whole sentence becomes one "word"), so segmentation is jieba with a user
-dictionary of the corpus's names when one is given; ``search`` mode also emits the sub-words of
-long compounds (健康码 → 健康, 健康码), which lets partial phrasings match.
+(a whole sentence becomes one "word"), so segmentation is jieba (plus a user
+dictionary when one is configured); ``search`` mode also emits the sub-words
+of long compounds (健康码 → 健康, 健康码), which lets partial phrasings match.
 """
 
 from __future__ import annotations

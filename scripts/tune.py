@@ -54,8 +54,8 @@ def main() -> None:
     settings = wy.settings
     rows = []
     for q in questions:
-        result = wy.retriever.search(q.question, settings.k_default, "hybrid")
-        rows.append((q, evidence(result, wy.retriever.question_weights(q.question), q.question)))
+        result, weights = wy.retriever.retrieve(q.question, settings.k_default, "hybrid")
+        rows.append((q, evidence(result, weights, q.question)))
 
     def rates(subset, dense_min, ascii_min, cov_min):
         s = settings.model_copy(update=dict(abstain_dense_min=dense_min, abstain_dense_min_ascii=ascii_min, abstain_coverage_min=cov_min))

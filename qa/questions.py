@@ -1,4 +1,8 @@
-"""The evaluation question file: JSON Lines of ``{id, question, answers, doc, type}``."""
+"""The evaluation question file: JSON Lines of ``{id, question, answers, doc, type, expects}``.
+
+``expects`` names the kind of answer the question asks for, so answer selection and declines can be
+measured per kind; it is optional (absent or null for yes/no and explanation questions).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from qa.errors import InputError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.jsonl"
+EXPECTS = ("person", "number", "place", "date", "phrase")
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,7 @@ class Question:
     answers: tuple[str, ...]
     doc: str | None
     type: str
+    expects: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -40,9 +46,18 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            q = Question(str(row["id"]), str(row["question"]), tuple(row["answers"]), row.get("doc"), str(row.get("type", "")))
+            q = Question(
+                str(row["id"]),
+                str(row["question"]),
+                tuple(row["answers"]),
+                row.get("doc"),
+                str(row.get("type", "")),
+                row.get("expects"),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{path}:{n}: not a question object ({exc}); expected id, question, answers, doc, type") from exc
+        if q.expects is not None and q.expects not in EXPECTS:
+            raise InputError(f"{path}:{n}: expects must be one of {', '.join(EXPECTS)} or null, not {q.expects!r}")
         if q.id in seen:
             raise InputError(f"{path}:{n}: duplicate id {q.id!r}")
         seen.add(q.id)

@@ -4,6 +4,9 @@ The text arrives as blank-line separated blocks in reading order, with the
 page furniture (mastheads, bylines, ads, weather boxes) interleaved and
 paragraphs cut wherever a column or page ended. Everything that decides what
 a block *is* lives here, so the chunker only has to do span bookkeeping.
+Readers ask about the furniture too (the issue number, a school's phone
+number, tomorrow's weather), so mastheads, ads and weather boxes become small
+articles of their own titled 报头, 广告, 天气预报; bylines are still dropped.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from itertools import groupby
 
 TERMINAL = "。！？!?；;…"
 _CLOSERS = "”’」』)）】"
 _SENTENCE_PUNCT = re.compile(r"[。！？!?；;]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 _MASTHEAD = re.compile(
     r"^(?:.{0,12}(?:日报|晚报|时报|公报|周报)|.{1,6}版|第\s*\d+\s*期.*|GAZETTE.*)$"
@@ -37,6 +42,11 @@ HEADLINE_MAX = 50
 WIDE_GAP = 2
 PHOTO_TITLE = "图片说明"
 UNTITLED = "（无标题）"
+MASTHEAD_TITLE = "报头"
+AD_TITLE = "广告"
+WEATHER_TITLE = "天气预报"
+FURNITURE_TITLES = (MASTHEAD_TITLE, AD_TITLE, WEATHER_TITLE)
+FURNITURE_MIN_CJK = 6
 
 
 class Kind(Enum):
@@ -74,6 +84,8 @@ class Part:
 
 @dataclass(frozen=True)
 class Article:
+    """An article under its headline, or one piece of page furniture under FURNITURE_TITLES."""
+
     title: str
     parts: tuple[Part, ...]
 
@@ -214,10 +226,78 @@ class _Builder:
         self.title = None
 
 
+def furniture_title(block: Block) -> str | None:
+    """What a reader would call this furniture block; ``None`` for text with no Chinese.
+
+    Only ads pull short neighbours into the noise, so any other noise block with
+    Chinese text is a line of an ad.
+    """
+    t = block.text
+    if not _CJK.search(t):
+        return None
+    if _WEATHER.search(t):
+        return WEATHER_TITLE
+    if _AD.search(t):
+        return AD_TITLE
+    if _MASTHEAD.match(t):
+        return MASTHEAD_TITLE
+    return AD_TITLE
+
+
+def furniture(blocks: list[Block], kinds: list[Kind]) -> list[Article]:
+    """Adjacent noise blocks of one kind become one article titled by that kind.
+
+    Lines of Latin letters (``JIAXING DAILY``, ``A1``) are left out: they
+    repeat the Chinese name beside them, and as short Latin passages they drew
+    English and off-topic questions (measured, see README). Lines of digits
+    (the year ``2020``) join the furniture they sit next to. A piece of furniture
+    with under FURNITURE_MIN_CJK Chinese characters (an edition label such as
+    ``平湖版``, a lone page number) says nothing a reader would ask, so it is dropped.
+    """
+    articles: list[Article] = []
+    i = 0
+    while i < len(blocks):
+        if kinds[i] is not Kind.NOISE:
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and kinds[j] is Kind.NOISE:
+            j += 1
+        titled = _titled_run(blocks[i:j])
+        for title, group in groupby(titled, key=lambda pair: pair[0]):
+            run = [blk for _, blk in group]
+            if len(_CJK.findall("".join(blk.text for blk in run))) >= FURNITURE_MIN_CJK:
+                articles.append(Article(title, tuple(Part(blk.start, blk.end, "body", False) for blk in run)))
+        i = j
+    return articles
+
+
+def _titled_run(run: list[Block]) -> list[tuple[str, Block]]:
+    """A digits-only line (a year) belongs to the furniture beside it; Latin lines get no title."""
+    titles = [furniture_title(blk) for blk in run]
+    out: list[tuple[str, Block]] = []
+    for k, blk in enumerate(run):
+        title = titles[k]
+        if title is None and not _LATIN.search(blk.text):
+            title = next((t for t in reversed(titles[:k]) if t), None) or next((t for t in titles[k + 1 :] if t), None)
+        if title is not None:
+            out.append((title, blk))
+    return out
+
+
 def segment(text: str) -> list[Article]:
-    """Group the page's blocks into articles, dropping bylines and page furniture."""
+    """Group the page's blocks into articles in reading order, page furniture included.
+
+    Bylines are dropped; furniture never joins or splits an article, it sits
+    beside them as articles of its own.
+    """
     blocks = split_blocks(text)
     kinds = _kinds(blocks)
+    articles = _articles(blocks, kinds) + furniture(blocks, kinds)
+    return sorted(articles, key=lambda a: a.parts[0].start)
+
+
+def _articles(blocks: list[Block], kinds: list[Kind]) -> list[Article]:
     b = _Builder()
     after_noise = True
     i = 0

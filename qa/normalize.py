@@ -3,16 +3,23 @@
 Full-width letters/digits become half-width (``６４％`` → ``64%``) and
 traditional characters simplified (``庆元縣健康碼`` → ``庆元县健康码``). Only
 questions are rewritten; the stored corpus text never is, so offsets hold.
+
+Text from the outside may hold lone surrogates (JSON ``"\\ud800"``, or argv bytes
+that are not UTF-8) and control or format characters; opencc and the JSON
+encoder raise on the first, and the others only get in the way of matching, so
+they are removed before anything else reads the text.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 # NFKC would also fold CJK punctuation that the corpus prints full-width; fold only ASCII range.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
+_WHITESPACE_CONTROLS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85]")
 
 
 @lru_cache(maxsize=1)
@@ -22,6 +29,35 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _unreadable() -> re.Pattern[str]:
+    """Controls (Cc), format characters (Cf) and surrogates (Cs): one character class, scanned once per process."""
+    ranges: list[list[int]] = []
+    for cp in range(0x110000):
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without lone surrogates, control or format characters; line breaks and tabs become spaces.
+
+    Regular expressions rather than a loop over characters: this runs on request
+    bodies before their length is checked, so it must cost C speed, not Python speed.
+    """
+    if text.isprintable():
+        return text
+    return _unreadable().sub("", _WHITESPACE_CONTROLS.sub(" ", text))
+
+
+def has_content(text: str) -> bool:
+    """True when ``text`` holds at least one letter, digit or CJK character (not only punctuation, symbols, emoji)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
 def normalize_question(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH)
+    text = unicodedata.normalize("NFC", clean_text(text)).translate(_FULLWIDTH)
     return " ".join(_converter().convert(text).split())

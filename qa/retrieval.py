@@ -16,7 +16,7 @@ from qa.highlight import answer_span, asks_quantity
 from qa.indexing import document_context, user_dict_of
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
-from qa.normalize import normalize_question
+from qa.normalize import clean_text, has_content, normalize_question
 from qa.romanize import linked_words
 from qa.scope import places, scoped
 from qa.settings import MODES, Settings
@@ -61,16 +61,21 @@ def document_texts(chunks: list[Chunk], documents: dict[str, dict[str, Any]]) ->
 
 
 def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
-    """Validated question text; raises InputError with what to change."""
-    if not isinstance(question, str) or not question.strip():
-        raise InputError("the question is empty: type a question, e.g. 截至3月1日庆元县健康码申领率是多少")
+    """Validated question text, cleaned of characters nothing downstream can read; raises InputError with what to change."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text, e.g. 截至3月1日庆元县健康码申领率是多少")
     if len(question) > settings.max_question_chars:
         raise InputError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    question = clean_text(question).strip()
+    if not question:
+        raise InputError("the question is empty: type a question, e.g. 截至3月1日庆元县健康码申领率是多少")
+    if not has_content(question):
+        raise InputError("the question has no letter, digit or Chinese character: type a question, e.g. 平湖有多少家企业复工")
     if not 1 <= k <= settings.k_max:
         raise InputError(f"k must be between 1 and {settings.k_max}, got {k}")
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-    return question.strip()
+    return question
 
 
 class Retriever:

@@ -3,10 +3,11 @@
 Routes stay thin: validation is pydantic's and ``check_query``'s, answers come
 from ``qa.chat``/``Retriever``. The index and model load once, in a background
 thread at start-up, so ``/api/health`` can say 503 until they are ready.
-Every error leaves as ``{"error": {"status", "code", "message"}}``.
+Every error leaves as ``{"error": {"status", "code", "message"}}``; qa.http_guard
+checks Host, body size and headers before a route runs. No ``from __future__
+import annotations`` here: the request models are made per Settings inside
+``create_app``, and FastAPI reads route annotations as real objects.
 """
-
-from __future__ import annotations
 
 import threading
 from contextlib import asynccontextmanager
@@ -21,16 +22,27 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import chat, documents
+from qa.admission import Admission, BusyError
 from qa.engine import Wenyuan
 from qa.errors import IndexMissingError, InputError, WenyuanError
-from qa.schemas import ChatRequest, SearchRequest
+from qa.http_guard import HttpGuard
+from qa.schemas import (
+    ChatResponse,
+    DocumentDetail,
+    DocumentList,
+    ErrorResponse,
+    Health,
+    SearchResponse,
+    describe,
+    request_models,
+)
 from qa.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status)
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status, headers=headers)
 
 
 class ApiError(Exception):
@@ -65,18 +77,58 @@ class EngineHolder:
         return self.engine
 
 
+NOT_JSON = "the request body is not valid JSON (UTF-8 text, nested at most a few hundred levels, integers under 4300 digits)"
+HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return 400, "invalid_json", "the request body is not valid JSON"
+        return 400, "invalid_json", NOT_JSON
     first = errors[0] if errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return 422, "invalid_request", f"{where}: {first.get('msg', 'invalid value')}"
+    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes):
+        return 415, "unsupported_media_type", "send the body as JSON with the header Content-Type: application/json"
+    return 422, "invalid_request", describe(first)
+
+
+def _allow(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """405's Allow header, with HEAD wherever GET is allowed (qa.http_guard answers HEAD as GET)."""
+    if not headers or "Allow" not in headers:
+        return headers
+    methods = [m.strip() for m in headers["Allow"].split(",")]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.append("HEAD")
+    return {**headers, "Allow": ", ".join(methods)}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give, all in the one error shape."""
+    why = {
+        400: "invalid_json: the body is not JSON; invalid_host: the Host header is not allowed; "
+        "invalid_document: a document name that leaves the corpus",
+        404: "not_found / unknown_document",
+        405: "method_not_allowed: the Allow header lists the methods this path answers",
+        413: "payload_too_large: the body is larger than WENYUAN_MAX_BODY_BYTES; refused before it is read",
+        415: "unsupported_media_type: the body is not sent as application/json",
+        422: "invalid_request / invalid_input: a value outside the documented limits, or a question with no "
+        "letter, digit or Chinese character",
+        500: "internal_error: a bug; the server log has the details",
+        503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued, "
+        "retry after the Retry-After header's seconds",
+    }
+    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
+    if 503 in out:
+        retry = {"description": "seconds to wait, on busy only", "schema": {"type": "integer", "minimum": 0}}
+        out[503]["headers"] = {"Retry-After": retry}
+    return out
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     holder = EngineHolder(settings)
+    admission = Admission(settings.model_queue_depth, settings.busy_retry_after_s)
+    models = request_models(settings)
+    SearchRequest, ChatRequest = models.search, models.chat
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -91,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.holder = holder
+    app.add_middleware(HttpGuard, settings=settings)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -104,39 +157,59 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _missing(request: Request, exc: IndexMissingError) -> JSONResponse:
         return error(503, exc.code, str(exc))
 
+    @app.exception_handler(BusyError)
+    async def _busy(request: Request, exc: BusyError) -> JSONResponse:
+        return error(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)})
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error(*_validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error(exc.status_code, code, str(exc.detail))
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = _allow(exc.headers) or {}
+        message = {
+            "invalid_json": NOT_JSON,
+            "not_found": f"nothing at {request.url.path}; the API is described at /docs",
+            "method_not_allowed": f"{request.method} is not allowed on {request.url.path}; use {headers.get('Allow', 'another method')}",
+        }.get(code, str(exc.detail))
+        response = error(exc.status_code, code, message)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return error(500, "internal_error", "the server failed to answer this request; see the server log")
 
-    @app.get("/api/health")
+    @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
     def health() -> Any:
         engine = holder.get()
         return {"status": "ok", "model": engine.retriever.index.manifest.model_id, "chunks": len(engine.retriever.index.chunks)}
 
     # JSONResponse directly: the objects are plain JSON already, and FastAPI's encoder pass costs milliseconds.
-    @app.post("/api/search")
-    def search(body: SearchRequest) -> JSONResponse:
-        return JSONResponse(holder.get().search(body.question, body.k, body.mode).to_json())
+    body_errors = _errors(400, 405, 413, 415, 422, 500, 503)
 
-    @app.post("/api/chat")
+    @app.post("/api/search", responses={200: {"model": SearchResponse}, **body_errors})
+    def search(body: SearchRequest) -> JSONResponse:
+        with admission.slot():
+            return JSONResponse(holder.get().search(body.question, body.k, body.mode).to_json())
+
+    @app.post("/api/chat", responses={200: {"model": ChatResponse}, **body_errors})
     def chat_turn(body: ChatRequest) -> JSONResponse:
         messages = [m.model_dump() for m in body.messages]
-        return JSONResponse(chat.answer(holder.get().retriever, messages, body.k, body.mode).to_json())
+        with admission.slot():
+            return JSONResponse(chat.answer(holder.get().retriever, messages, body.k, body.mode).to_json())
 
-    @app.get("/api/documents")
+    @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
     def list_documents() -> Any:
         return {"documents": documents.summaries(holder.get().retriever.index)}
 
-    @app.get("/api/documents/{doc:path}")
+    @app.get(
+        "/api/documents/{doc:path}",
+        response_model=None,
+        responses={200: {"model": DocumentDetail}, **_errors(400, 404, 405, 422, 500, 503)},
+    )
     def get_document(doc: str) -> Any:
         index = holder.get().retriever.index
         if ".." in doc.split("/") or doc.startswith("/") or "\\" in doc:

@@ -45,5 +45,24 @@ class Settings(BaseSettings):
     abstain_coverage_min: float = Field(
         0.21, description="decline when the best passages hold less than this share of the question's idf weight"
     )
+    # Writers and corpus reading (issue 12): lock wait and input caps.
+    index_lock_wait: float = Field(
+        5.0, ge=0, le=3600, description="seconds a second `qa index` waits for the folder's writer lock before exit 2"
+    )
+    corpus_file_max_bytes: int = Field(20_000_000, ge=1, description="corpus files bigger than this are skipped with a warning")
+    metadata_file_max_bytes: int = Field(1_000_000, ge=1, description="a bigger metadata.json is refused")
+    metadata_value_max_chars: int = Field(500, ge=1, description="a longer metadata.json value is refused")
+    # HTTP request limits and Host allow-list (issue 12)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body; a larger one gets 413 before it is read")
+    max_messages: int = Field(50, ge=1, description="messages per chat conversation")
+    max_message_chars: int = Field(2000, ge=10, description="characters per chat message; the last question also max_question_chars")
+    allowed_hosts: str = Field(
+        "", description="comma-separated extra Host names to answer ('*': any); loopback names and the bound host always"
+    )
+    # Load shedding in front of the model (issue 12): depth × ~35 ms per question ≈ the longest wait admitted
+    model_queue_depth: int = Field(
+        8, ge=1, le=1000, description="questions waiting for or in the model; beyond this /api/search and /api/chat answer 503 busy"
+    )
+    busy_retry_after_s: int = Field(1, ge=1, le=3600, description="the Retry-After seconds sent with a 503 busy")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -5,16 +5,22 @@ Layout: ``<index_dir>/manifest.json`` names a complete build folder
 manifest swapped in with one atomic ``os.replace``, so a crash mid-build leaves
 the previous index (or none) loadable, never a half-written one. JSON and .npy
 only: nothing is pickled.
+
+Only the holder of the folder's writer lock (qa/writer_lock.py) creates,
+commits or prunes builds. A committed build stays on disk until the commit
+after the one that replaced it (the manifest records it as ``previous``), so a
+reader that has just read the old manifest still finds its files. Files get
+the modes a normal write gives under the process umask.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,7 @@ import numpy as np
 
 from qa.errors import IndexMissingError
 from qa.models import Chunk
+from qa.writer_lock import WriterLock
 
 MANIFEST = "manifest.json"
 FORMAT = 2
@@ -30,6 +37,7 @@ DOCUMENTS = "documents.json"
 VECTORS = "dense.faiss"
 BM25_DIR = "bm25"
 NAMES = "pinyin_names.json"
+TMP_MANIFEST_PREFIX = ".manifest-"
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Manifest:
     created: str
     build_seconds: float
     format: int = FORMAT
+    previous: str = ""
 
     def matches(self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]) -> bool:
         """True when rebuilding would produce the same index."""
@@ -82,8 +91,15 @@ def require_manifest(index_dir: Path) -> Manifest:
 
 
 def new_build_dir(index_dir: Path) -> Path:
+    """A fresh ``build-*`` folder; ``os.mkdir`` so the umask applies (``mkdtemp`` forces 0700)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="build-", dir=index_dir))
+    while True:
+        path = index_dir / f"build-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -95,23 +111,76 @@ def write_chunks(build_dir: Path, chunks: list[Chunk], documents: dict[str, dict
     write_json(build_dir / DOCUMENTS, documents)
 
 
-def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> None:
-    """Point the manifest at the finished build, atomically, then drop older builds."""
-    for path in build_dir.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=index_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(asdict(manifest), fh, ensure_ascii=False, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / MANIFEST)
-    for old in index_dir.glob("build-*"):
-        if old.name != manifest.build:
-            shutil.rmtree(old, ignore_errors=True)
-    for stale in index_dir.glob(".manifest-*"):
-        stale.unlink(missing_ok=True)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Files and folder entries, so the manifest never points at data still in the page cache only."""
+    for path in [*folder.rglob("*"), folder]:
+        _fsync(path)
+
+
+def _write_manifest_atomically(index_dir: Path, manifest: Manifest) -> None:
+    """Temporary file + ``os.replace``; ``O_EXCL`` with mode 0666 so the umask applies (``mkstemp`` forces 0600)."""
+    tmp = index_dir / f"{TMP_MANIFEST_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(asdict(manifest), fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / MANIFEST)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync(index_dir)
+
+
+def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> Manifest:
+    """Point the manifest at the finished build, atomically, then prune; call under the writer lock.
+
+    Returns the manifest as written: its ``previous`` is the build it replaced,
+    which is kept one more generation.
+    """
+    _fsync_tree(build_dir)
+    current = read_manifest(index_dir)
+    previous = current.build if current is not None and current.build != build_dir.name else ""
+    committed = replace(manifest, previous=previous)
+    _write_manifest_atomically(index_dir, committed)
+    prune(index_dir, keep={committed.build, previous})
+    return committed
+
+
+def prune(index_dir: Path, keep: set[str]) -> list[str]:
+    """Remove build folders not in ``keep`` and temporary manifests; only safe under the writer lock.
+
+    What is left there was written by a run that was killed or failed
+    (or is older than the previous build). Returns the removed names.
+    """
+    removed = []
+    for path in sorted(index_dir.glob("build-*")):
+        if path.name not in keep:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    for path in sorted(index_dir.glob(f"{TMP_MANIFEST_PREFIX}*")):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+def prune_stale(lock: WriterLock) -> list[str]:
+    """At a writer's start: keep only what the manifest points at (current and previous build)."""
+    current = read_manifest(lock.index_dir)
+    keep = {current.build, current.previous} if current is not None else set()
+    return prune(lock.index_dir, keep)
 
 
 def read_json(path: Path) -> Any:

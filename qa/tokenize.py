@@ -8,9 +8,13 @@ of long compounds (健康码 → 健康, 健康码), which lets partial phrasing
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 # Function words and question words: frequent in questions, meaningless for matching.
 STOPWORDS = frozenset(
@@ -23,10 +27,50 @@ STOPWORDS = frozenset(
 _TOKEN_OK = re.compile(r"[\w%.]+", re.UNICODE)
 
 
+def default_cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/wenyuan/jieba`` (``~/.cache/...``); None when there is no home folder."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return None
+    return Path(base) / "wenyuan" / "jieba"
+
+
+def _private_dir(path: Path | None) -> bool:
+    """Create ``path`` 0700, or accept it if it exists, is ours and no one else can write or read it."""
+    if path is None:
+        return False
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def _initialize_privately(tokenizer: Any, cache_dir: Path | None) -> None:
+    """Load jieba's dictionary cache (a marshal file) only from a folder no other user can write.
+
+    jieba reads and writes ``/tmp/jieba.cache`` by default, which another local
+    user could plant. When no private folder can be had (no home, wrong owner,
+    open to others), a throw-away private temp folder is used: a slower start
+    (~1 s to rebuild the dictionary), never a shared file.
+    """
+    if _private_dir(cache_dir):
+        tokenizer.tmp_dir = str(cache_dir)
+        tokenizer.initialize()
+        return
+    with tempfile.TemporaryDirectory(prefix="wenyuan-jieba-") as scratch:
+        tokenizer.tmp_dir = scratch
+        tokenizer.initialize()
+
+
 class Segmenter:
     """One jieba tokenizer per segmenter, so no global dictionary state is shared."""
 
-    def __init__(self, mode: str = "search", user_dict: Path | None = None) -> None:
+    def __init__(self, mode: str = "search", user_dict: Path | None = None, cache_dir: Path | None = None) -> None:
         import jieba
         import jieba.posseg
 
@@ -36,7 +80,7 @@ class Segmenter:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         with self._lock:
-            self._jieba.initialize()
+            _initialize_privately(self._jieba, cache_dir or default_cache_dir())
             if user_dict is not None:
                 self._jieba.load_userdict(str(user_dict))
             # Built once: constructing it reads the tag table (~0.2 s).

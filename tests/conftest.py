@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,20 +41,20 @@ def engine(settings, embedder):
     return Wenyuan(Retriever(LoadedIndex.load(settings.index_dir), embedder, settings))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url(settings):
-    """The real app under uvicorn on loopback, serving the session's index."""
+@contextmanager
+def live_server(settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, serving ``settings``' index; yields its URL once healthy."""
     import uvicorn
 
     from qa.server import create_app
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -67,6 +69,15 @@ def server_url(settings):
         time.sleep(0.2)
     else:
         raise RuntimeError("server did not become healthy within 120 s")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server_url(settings):
+    """The real app under uvicorn on loopback, serving the session's index."""
+    with live_server(settings) as url:
+        yield url

@@ -131,8 +131,13 @@ def test_chat_bad_conversation(client, messages):
     assert_error(client.post("/api/chat", json={"messages": messages}), 422)
 
 
-def test_chat_empty_question(client):
-    assert_error(client.post("/api/chat", json={"messages": [{"role": "user", "content": " "}]}), 422)
+def test_chat_declines_a_question_without_content(client):
+    """Chat declines (no quote, no citation) what search refuses with 422: blank, punctuation, control characters."""
+    for content in [" ", "？！", "\x00\x07"]:
+        resp = client.post("/api/chat", json={"messages": [{"role": "user", "content": content}]})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["abstained"] is True and body["citations"] == []
 
 
 def test_unknown_document(client):
@@ -168,7 +173,8 @@ def test_health_is_503_until_an_index_loads(tmp_path):
     from qa.server import create_app
     from qa.settings import Settings
 
-    with TestClient(create_app(Settings(index_dir=tmp_path / "none"))) as client:
+    # base_url: the Host allow-list answers loopback names, not TestClient's default "testserver"
+    with TestClient(create_app(Settings(index_dir=tmp_path / "none")), base_url="http://localhost") as client:
         for _ in range(50):
             resp = client.get("/api/health")
             if "qa index" in resp.text:

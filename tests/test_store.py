@@ -40,12 +40,23 @@ def test_unchanged_corpus_is_not_rebuilt_and_changes_are_detected(small_corpus, 
     (small_corpus / SMALL).write_text(text + "\n\n新增一段关于茶园复工的报道,采茶工三百人到岗。\n", encoding="utf-8")
     changed = build_index(small_corpus, settings, embedder, progress=False)
     assert changed.rebuilt and changed.manifest.fingerprint != first.manifest.fingerprint
-    assert not (settings.index_dir / first.manifest.build).exists(), "old build folders are removed"
     index = LoadedIndex.load(settings.index_dir)
     assert any("采茶工三百人" in c.text for c in index.chunks)
 
     retitled = build_index(small_corpus, settings.model_copy(update={"title_in_embedding": False}), embedder, progress=False)
     assert retitled.rebuilt
+
+
+def test_replaced_build_is_kept_one_generation_for_readers(small_corpus, tmp_path, embedder):
+    """A reader that read the old manifest just before a commit still finds the build it names."""
+    settings = Settings(index_dir=tmp_path / "idx")
+    first = build_index(small_corpus, settings, embedder, progress=False).manifest
+    second = build_index(small_corpus, settings, embedder, force=True, progress=False).manifest
+    assert second.previous == first.build
+    assert len(store.read_chunks(settings.index_dir / first.build)) == first.chunks
+    third = build_index(small_corpus, settings, embedder, force=True, progress=False).manifest
+    assert third.previous == second.build
+    assert {p.name for p in settings.index_dir.glob("build-*")} == {second.build, third.build}
 
 
 def test_sentence_transformers_model_offline(small_corpus, tmp_path, embedder):

@@ -14,7 +14,7 @@ def write_outputs(report: dict[str, Any], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "metrics.json", out / "hit_at_k.png", out / "by_type.png"]
+    paths = [out / "metrics.json", out / "hit_at_k.png", out / "by_type.png", out / "answers.png"]
     paths[0].write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
     modes = list(report["modes"])
@@ -42,5 +42,17 @@ def write_outputs(report: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     fig.tight_layout()
     fig.savefig(paths[2], dpi=120)
+    plt.close(fig)
+
+    answer = report["answer"]
+    groups = [(t, v) for t, v in answer["by_type"].items()] + [(f"expects\n{t}", v) for t, v in answer["by_expects"].items()]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.bar(range(len(groups)), [v["correct"] / v["n"] if v["n"] else 0.0 for _, v in groups], color="#4c72b0")
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{t}\n(n={v['n']})" for t, v in groups], fontsize=7)
+    ax.axhline(answer["accuracy"], color="grey", linestyle="--", linewidth=1)
+    ax.set(ylabel="answer accuracy", ylim=(0, 1.05), title=f"chat answers quoting the fact: {answer['accuracy']:.3f} overall")
+    fig.tight_layout()
+    fig.savefig(paths[3], dpi=120)
     plt.close(fig)
     return paths

@@ -1,8 +1,8 @@
 """A chat turn: resolve the follow-up, search, decide whether to answer, quote with markers.
 
-The answer is never generated text: it quotes the highlighted sentence(s) of
-the best passages verbatim, each followed by ``[n]`` pointing at its citation,
-so every claim can be checked against the source paragraph.
+The answer is never generated text: it quotes, verbatim, the sentences that
+state the asked-for fact (``qa.quotes``), each followed by ``[n]`` pointing at
+its citation, so every claim can be checked against the source paragraph.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 from qa.abstain import declines
 from qa.errors import InputError
 from qa.followup import resolve
-from qa.highlight import coverage
-from qa.models import Citation, Hit, SearchResult
+from qa.highlight import TUNED, Asked, Tuning
+from qa.models import Citation, SearchResult
+from qa.normalize import clean_text, has_content
+from qa.quotes import candidates, chosen
 from qa.retrieval import Retriever
+from qa.settings import Settings
 
 NO_ANSWER = "资料中没有找到相关内容。以下是最接近的段落，仅供参考。"
-MAX_QUOTES = 3
-SECOND_QUOTE_RATIO = 0.6
 
 
 @dataclass(frozen=True)
@@ -49,30 +50,21 @@ def user_questions(messages: list[dict[str, str]]) -> list[str]:
     return [m["content"] for m in messages if m.get("role") == "user"]
 
 
-def _quoted(hits: list[Hit], weights: dict[str, float]) -> list[Hit]:
-    """The best hit, plus hits from the same document whose answer sentence covers the question nearly as well.
-
-    Staying within the top hit's document keeps a quote about another place or
-    paper from slipping into an answer about this one.
-    """
-    if not hits:
-        return []
-    spans = [h.text[slice(*h.highlight)] for h in hits]
-    best = coverage(spans[0], weights)
-    chosen = [hits[0]]
-    for hit, span in zip(hits[1:MAX_QUOTES], spans[1:MAX_QUOTES]):
-        same_doc = hit.citation.doc == hits[0].citation.doc
-        if same_doc and best > 0 and coverage(span, weights) >= SECOND_QUOTE_RATIO * best and span not in spans[: hit.rank - 1]:
-            chosen.append(hit)
-    return chosen
-
-
 def answer(retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> ChatAnswer:
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
-    result, weights = retriever.retrieve(question, k, mode)
-    if declines(result, weights, question, retriever.settings):
+    if not has_content(clean_text(question)):
+        # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
+        return ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question)
+    result, asked = retriever.retrieve(question, k, mode)
+    return compose(question, result, asked, retriever.settings)
+
+
+def compose(question: str, result: SearchResult, asked: Asked, settings: Settings, tuning: Tuning = TUNED) -> ChatAnswer:
+    """The answer to ``question`` from its search result: quotes in order, or a decline."""
+    ranked = candidates(result.hits, asked, tuning)
+    if declines(result, asked, settings, ranked):
         return ChatAnswer(NO_ANSWER, [], result, True, question)
-    quoted = _quoted(result.hits, weights)
-    lines = [f"{h.text[slice(*h.highlight)]}[{n}]" for n, h in enumerate(quoted, start=1)]
-    return ChatAnswer("\n".join(lines), [h.citation for h in quoted], result, False, question)
+    quoted = chosen(ranked)
+    lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
+    return ChatAnswer("\n".join(lines), [c.hit.citation for c in quoted], result, False, question)

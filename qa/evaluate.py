@@ -1,15 +1,20 @@
-"""``qa eval``: run a question set through each retrieval mode and the chat's abstention rule."""
+"""``qa eval``: run a question set through each retrieval mode, and through the chat as ``/api/chat`` answers it."""
 
 from __future__ import annotations
 
+import re
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from qa.abstain import declines
+from qa import chat
+from qa.chat import ChatAnswer
 from qa.metrics import first_relevant, mean, metric_names, score_all
 from qa.questions import Question
 from qa.retrieval import Retriever
+
+_MARKER = re.compile(r"\[\d+\]")
 
 
 def _relevant_count(retriever: Retriever, q: Question) -> int:
@@ -47,27 +52,57 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequenc
         summary["by_type"] = {t: {**mean(r, names), "n": len(r)} for t, r in sorted(by_type.items())}
         report["modes"][mode] = summary
         report["misses"][mode] = misses
-    report["abstention"] = abstention(retriever, questions)
+    report.update(chat_runs(retriever, questions))
     return report
 
 
-def abstention(retriever: Retriever, questions: Sequence[Question]) -> dict[str, Any]:
-    """How often the chat's rule declines, on hybrid results at the chat's default k."""
-    k = retriever.settings.k_default
-    by_type: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "declined": 0})
+def answer_text(reply: ChatAnswer) -> str:
+    """The quoted text a reader sees, ``[n]`` markers removed."""
+    return _MARKER.sub("", reply.answer)
+
+
+def answer_correct(reply: ChatAnswer, q: Question) -> bool:
+    """Right when the answer was given (not declined) and quotes one of the expected answers."""
+    return not reply.abstained and any(a in answer_text(reply) for a in q.answers)
+
+
+def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, Any]:
+    """Every question through the chat rule exactly as ``/api/chat`` runs it: answers, and declines."""
+    answered: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
+    by_expects: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
+    declined: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "declined": 0})
     counts = {"unanswerable": 0, "declined": 0, "answerable": 0, "answerable_declined": 0}
+    lengths: list[int] = []
+    misses = []
     for q in questions:
-        result, weights = retriever.retrieve(q.question, k, "hybrid")
-        declined = declines(result, weights, q.question, retriever.settings)
-        by_type[q.type]["n"] += 1
-        by_type[q.type]["declined"] += int(declined)
-        if q.answerable:
-            counts["answerable"] += 1
-            counts["answerable_declined"] += int(declined)
-        else:
+        reply = chat.answer(retriever, [{"role": "user", "content": q.question}])
+        declined[q.type]["n"] += 1
+        declined[q.type]["declined"] += int(reply.abstained)
+        if not q.answerable:
             counts["unanswerable"] += 1
-            counts["declined"] += int(declined)
-    return {**counts, "by_type": dict(sorted(by_type.items()))}
+            counts["declined"] += int(reply.abstained)
+            continue
+        counts["answerable"] += 1
+        counts["answerable_declined"] += int(reply.abstained)
+        correct = answer_correct(reply, q)
+        for table, key in ((answered, q.type), (by_expects, q.expects or "none")):
+            table[key]["n"] += 1
+            table[key]["correct"] += int(correct)
+        if not reply.abstained:
+            lengths.append(len(answer_text(reply)))
+        if not correct:
+            misses.append({"id": q.id, "question": q.question, "answers": list(q.answers), "answer": reply.answer})
+    n = counts["answerable"]
+    correct_total = sum(v["correct"] for v in answered.values())
+    answer = {
+        "n": n,
+        "correct": correct_total,
+        "accuracy": correct_total / n if n else 0.0,
+        "median_chars": float(statistics.median(lengths)) if lengths else 0.0,
+        "by_type": dict(sorted(answered.items())),
+        "by_expects": dict(sorted(by_expects.items())),
+    }
+    return {"answer": answer, "answer_misses": misses, "abstention": {**counts, "by_type": dict(sorted(declined.items()))}}
 
 
 def with_fusion(retriever: Retriever, **settings_overrides: Any) -> Retriever:
@@ -77,7 +112,7 @@ def with_fusion(retriever: Retriever, **settings_overrides: Any) -> Retriever:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """Side-by-side plain-text table: metrics per mode, per type, abstention, misses."""
+    """Side-by-side plain-text table: metrics per mode, per type, answers, abstention, misses."""
     modes = list(report["modes"])
     names = [n for n in next(iter(report["modes"].values())) if "@" in n] if modes else []
     width = 10
@@ -92,6 +127,14 @@ def format_report(report: dict[str, Any]) -> str:
         for n in names:
             vals = [report["modes"][m]["by_type"].get(t, {}).get(n, 0.0) for m in modes]
             lines.append(("  " + n).ljust(14) + "".join(f"{v:.3f}".rjust(width) for v in vals))
+    ans = report["answer"]
+    lines += [
+        "",
+        f"answers (the chat, as /api/chat): correct {ans['correct']}/{ans['n']} ({ans['accuracy']:.3f}), "
+        f"median {ans['median_chars']:.0f} characters",
+    ]
+    for label, table in (("type", ans["by_type"]), ("expects", ans["by_expects"])):
+        lines.append(f"  by {label}: " + ", ".join(f"{t} {v['correct']}/{v['n']}" for t, v in table.items()))
     a = report["abstention"]
     lines += [
         "",
@@ -105,18 +148,23 @@ def format_report(report: dict[str, Any]) -> str:
             for miss in report["misses"][m]:
                 top = miss["top"]["text"][:60].replace("\n", " ") if miss["top"] else "—"
                 lines.append(f"  {miss['id']} {miss['question']}  want {miss['answers']} (rank {miss['rank']})  got: {top}")
+    if report["answer_misses"]:
+        lines += ["", "answers that miss:"]
+        for miss in report["answer_misses"]:
+            got = miss["answer"][:60].replace("\n", " ")
+            lines.append(f"  {miss['id']} {miss['question']}  want {miss['answers']}  got: {got}")
     return "\n".join(lines)
 
 
 def check_gate(report: dict[str, Any], gate_file) -> list[str]:
-    """Metrics below the floors written in ``gate_file`` ({mode: {metric: minimum}})."""
+    """Metrics below the floors written in ``gate_file``: ``{mode: {metric: minimum}}``, and ``{"answer": {"accuracy": minimum}}``."""
     import json
     from pathlib import Path
 
     floors = json.loads(Path(gate_file).read_text(encoding="utf-8"))
     failures = []
     for mode, metrics in floors.items():
-        got = report["modes"].get(mode)
+        got = report["answer"] if mode == "answer" else report["modes"].get(mode)
         if got is None:
             failures.append(f"mode {mode} was not evaluated")
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from qa import store
+from qa import sentence_index, store
 from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus
 from qa.corpus import corpus_limits, fingerprint, load_corpus
 from qa.errors import CorpusError, WenyuanError
@@ -37,6 +37,7 @@ def retrieval_text_options(settings: Settings) -> dict[str, Any]:
         "jieba_mode": settings.jieba_mode,
         "jieba_user_dict": _user_dict_identity(settings.jieba_user_dict),
         "lexical_context": "publication",
+        "sentence_vectors": True,
         "chunking": [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars],
         "query_prefix": settings.query_prefix,
         "passage_prefix": settings.passage_prefix,
@@ -158,6 +159,7 @@ def _build_locked(
         write_lexical(build_dir, LexicalIndex.build(lexical))
         texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
         vectors = _embed(embedder, texts, progress)
+        sentence_index.write(build_dir, chunks, lambda sents: _embed(embedder, sents, progress, "sentences"))
         kind = store.save_vectors(build_dir, vectors, faiss_kind)
         manifest = store.Manifest(
             build=build_dir.name,
@@ -191,8 +193,8 @@ def _warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) 
         raise CorpusError("no indexable text in the corpus: every file is headings or fragments only")
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool):
+def _embed(embedder: Embedder, texts: list[str], progress: bool, what: str = "embedding"):
     from tqdm import tqdm
 
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", file=sys.stderr, disable=not progress) as bar:
+    with tqdm(total=len(texts), desc=what, unit="chunk", file=sys.stderr, disable=not progress) as bar:
         return embedder.encode_passages(texts, progress=bar.update)

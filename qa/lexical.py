@@ -48,6 +48,9 @@ class LexicalIndex:
         return scores[ids], ids
 
 
+    def knows(self, token: str) -> bool:
+        return token in self._bm25.vocab_dict
+
     def vocabulary(self) -> list[str]:
         return [t for t in self._bm25.vocab_dict if t]
 

@@ -12,13 +12,14 @@ from embeddings.base import Embedder
 from qa import store
 from qa.errors import InputError, WenyuanError
 from qa.fusion import Fusion, make_fusion
-from qa.highlight import answer_span, asks_quantity
+from qa.highlight import Asked, answer_span
 from qa.indexing import document_context, user_dict_of
 from qa.lexical import LexicalIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.normalize import clean_text, has_content, normalize_question
 from qa.romanize import linked_words
 from qa.scope import places, scoped
+from qa.sentence_index import SentenceIndex
 from qa.settings import MODES, Settings
 from qa.tokenize import Segmenter
 
@@ -34,6 +35,7 @@ class LoadedIndex:
     dense: Any
     doc_text: dict[str, str]
     pinyin_names: dict[str, list[str]]
+    sentences: SentenceIndex | None
 
     @classmethod
     def load(cls, index_dir: Path) -> "LoadedIndex":
@@ -49,6 +51,7 @@ class LoadedIndex:
             pinyin_names=store.read_json(build / store.NAMES),
             lexical=LexicalIndex.load(build / store.BM25_DIR),
             dense=vector_index.load(build / store.VECTORS),
+            sentences=SentenceIndex.load(build),
         )
 
 
@@ -97,8 +100,8 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
         return self.retrieve(question, k, mode)[0]
 
-    def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> tuple[SearchResult, dict[str, float]]:
-        """The result plus the idf weight of each question word, which the abstention rule reads too."""
+    def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> tuple[SearchResult, Asked]:
+        """The result plus what the answer spans were judged against, which the chat's quotes and declines read too."""
         started = time.perf_counter()
         k = self.settings.k_default if k is None else k
         question = check_query(question, k, mode, self.settings)
@@ -108,6 +111,7 @@ class Retriever:
         depth = max(k, self.settings.candidates)
         bm25: dict[int, float] = {}
         dense: dict[int, float] = {}
+        vector = None
         if mode in ("hybrid", "bm25"):
             scores, ids = self.index.lexical.top(tokens, depth)
             bm25 = {int(i): float(s) for i, s in zip(ids, scores)}
@@ -117,15 +121,18 @@ class Retriever:
             dense = {int(i): float(s) for i, s in zip(ids, scores)}
         fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        names = sorted(set(places(query, self.segmenter.tag)) | set(linked))
+        named = places(query, self.segmenter.tag)
+        names = sorted(set(named) | set(linked))
         ranked = scoped(ranked, lambda cid: self.index.chunks[cid].doc, self.index.doc_text, names)[:k]
         weights = self.index.lexical.idf(sorted(set(tokens) | set(linked)))
-        quantity = asks_quantity(query)
-        hits = [self._hit(rank, cid, fused[cid], bm25, dense, weights, quantity) for rank, cid in enumerate(ranked, start=1)]
-        return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), weights
+        similar = self.index.sentences.similarities(ranked, vector) if self.index.sentences and vector is not None else {}
+        unknown = tuple(p for p in named if not self.index.lexical.knows(p.lower()))
+        asked = Asked.of(query, weights, similar, tuple(linked), unknown)
+        hits = [self._hit(rank, cid, fused[cid], bm25, dense, asked) for rank, cid in enumerate(ranked, start=1)]
+        return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), asked
 
     def _hit(
-        self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, weights: dict[str, float], quantity: bool
+        self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, asked: Asked
     ) -> Hit:
         chunk = self.index.chunks[cid]
         meta = self.index.documents.get(chunk.doc, {}).get("metadata", {})
@@ -133,7 +140,7 @@ class Retriever:
             rank=rank,
             chunk_id=cid,
             text=chunk.text,
-            highlight=answer_span(chunk.text, weights, quantity),
+            highlight=answer_span(chunk.text, asked, cid),
             scores=Scores(fused=fused, bm25=bm25.get(cid), dense=dense.get(cid)),
             citation=Citation.of(chunk, meta),
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from qa.abstain import evidence, should_abstain
 from qa.engine import Wenyuan
 from qa.evaluate import evaluate, with_fusion
+from qa.quotes import candidates
 from qa.questions import SHIPPED, load_questions
 
 
@@ -54,8 +55,8 @@ def main() -> None:
     settings = wy.settings
     rows = []
     for q in questions:
-        result, weights = wy.retriever.retrieve(q.question, settings.k_default, "hybrid")
-        rows.append((q, evidence(result, weights, q.question)))
+        result, asked = wy.retriever.retrieve(q.question, settings.k_default, "hybrid")
+        rows.append((q, evidence(result, asked, candidates(result.hits, asked))))
 
     def rates(subset, dense_min, ascii_min, cov_min):
         s = settings.model_copy(update=dict(abstain_dense_min=dense_min, abstain_dense_min_ascii=ascii_min, abstain_coverage_min=cov_min))

@@ -21,14 +21,23 @@ def test_json_report_schema_and_outputs(settings, tmp_path):
     hybrid = report["modes"]["hybrid"]
     assert METRICS | {"n", "by_type"} == set(hybrid)
     assert all(0.0 <= hybrid[m] <= 1.0 for m in METRICS)
-    assert set(hybrid["by_type"]) == {"factoid", "paraphrase", "reasoning", "english"}
+    answerable_types = {q.type for q in load_questions(SHIPPED) if q.answerable}
+    assert set(hybrid["by_type"]) == answerable_types
     assert METRICS | {"n"} == set(hybrid["by_type"]["factoid"])
     a = report["abstention"]
     assert {"unanswerable", "declined", "answerable", "answerable_declined", "by_type"} == set(a)
     assert a["unanswerable"] + a["answerable"] == report["questions"]
     for miss in report["misses"]["bm25"]:
         assert {"id", "question", "answers", "rank", "top"} == set(miss)
-    assert {p.name for p in out.iterdir()} == {"metrics.json", "hit_at_k.png", "by_type.png"}
+    ans = report["answer"]
+    assert {"n", "correct", "accuracy", "median_chars", "by_type", "by_expects"} == set(ans)
+    assert ans["n"] == a["answerable"] and ans["accuracy"] == ans["correct"] / ans["n"]
+    assert set(ans["by_type"]) == answerable_types and sum(v["n"] for v in ans["by_type"].values()) == ans["n"]
+    assert len(report["answer_misses"]) == ans["n"] - ans["correct"]
+    for miss in report["answer_misses"]:
+        assert {"id", "question", "answers", "answer"} == set(miss)
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "hit_at_k.png", "by_type.png", "answers.png"}
+    assert (out / "answers.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "hit_at_k.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -37,6 +46,12 @@ def test_gate_fails_below_floor(settings, tmp_path):
     gate.write_text(json.dumps({"hybrid": {"hit@5": 1.01}}))
     proc = qa("eval", "--modes", "hybrid", "--gate", str(gate), "--index-dir", str(settings.index_dir))
     assert proc.returncode == 1 and "below the floor" in proc.stderr
+    gate.write_text(json.dumps({"answer": {"accuracy": 1.01}}))
+    proc = qa("eval", "--modes", "bm25", "--gate", str(gate), "--index-dir", str(settings.index_dir))
+    assert proc.returncode == 1 and "answer accuracy" in proc.stderr and "below the floor" in proc.stderr
+    gate.write_text(json.dumps({"answer": {"accuracy": 0.5}}))
+    proc = qa("eval", "--modes", "bm25", "--gate", str(gate), "--index-dir", str(settings.index_dir))
+    assert proc.returncode == 0 and "quality gate: passed" in proc.stderr
 
 
 def test_shipped_set_meets_targets(engine):
@@ -45,7 +60,11 @@ def test_shipped_set_meets_targets(engine):
     assert report["modes"]["hybrid"]["hit@5"] >= 0.95 and report["modes"]["hybrid"]["mrr@10"] >= 0.85
     a = report["abstention"]
     assert a["by_type"]["offtopic"]["declined"] >= 0.9 * a["by_type"]["offtopic"]["n"]
-    assert a["answerable_declined"] <= 0.05 * a["answerable"]
+    assert a["by_type"]["unanswerable"]["declined"] >= 0.5 * a["by_type"]["unanswerable"]["n"]
+    assert a["answerable_declined"] <= 0.03 * a["answerable"]
+    ans = report["answer"]
+    assert ans["accuracy"] >= 0.92 and ans["median_chars"] <= 110
+    assert all(v["correct"] >= 0.85 * v["n"] for v in ans["by_expects"].values() if v["n"] >= 10)
 
 
 def test_relevance_is_substring_in_named_document():

@@ -19,7 +19,7 @@ def test_ask_api_script(server_url):
 
 def test_ask_api_script_reports_server_errors(server_url):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "ask_api.py"), "--url", server_url, " "],
+        [sys.executable, str(ROOT / "examples" / "ask_api.py"), "--url", server_url, "问" * 501],
         capture_output=True, text=True, timeout=60,
     )
-    assert proc.returncode == 1 and proc.stderr.startswith("error: the question is empty")
+    assert proc.returncode == 1 and proc.stderr.startswith("error: the question is 501 characters long"), proc.stderr

@@ -1,0 +1,137 @@
+"""Answers that state the fact: question kinds, quote choice and order, declines on missing evidence.
+
+The small cases pin the pieces by hand; the rest ask the real engine (real
+model, real index of seeds/) what a reader would ask, through the chat rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa import chat
+from qa.answer_type import counted_unit, expected_type, focus_text, states, time_terms
+from qa.chat import NO_ANSWER, ChatAnswer
+from qa.evaluate import answer_correct, answer_text
+from qa.models import SearchResult
+from qa.questions import Question
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("每日研判会由谁主持", "person"),
+        ("佳禾竹业的董事长叫什么名字", "person"),
+        ("车俊是哪天赴丽水督查的", "date"),
+        ("遂昌县实验小学迁建项目预计哪一年竣工", "date"),
+        ("平湖启用了多少个集中隔离点", "number"),
+        ("扶沟县援助吉林医疗队共有几人", "number"),
+        ("车俊在丽水松阳看的那片茶园在哪个镇", "place"),
+        ("车俊在丽水引用了哪句讲茶叶要及时采摘的俗话", "phrase"),
+        ("活动以什么为目标", "phrase"),
+        ("Who chaired the meeting?", "person"),
+        ("How many masks were given away?", "number"),
+        ("When was Lu Junhua notified?", "date"),
+        ("Which village did he visit?", "place"),
+        ("复工复产", None),
+    ],
+)
+def test_expected_type(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_a_sentence_states_a_kind_only_with_something_the_question_lacks():
+    q = "每日研判会由谁主持"
+    assert states("县委书记、总指挥蓝伶俐主持会议并讲话。", "person", q)
+    assert not states("3月3日下午,每日研判会召开。", "person", q)
+    assert states("已实现规上工业企业复工597家。", "number", "平湖复工多少家")
+    assert not states("截至3月24日中午11时。", "number", "平湖复工多少家")  # a date and a clock time, no count
+    assert not states("截至3月24日,平湖复工597家。", "number", "截至3月24日平湖复工597家吗")
+    assert states("2月20日,车俊赴丽水督查。", "date", "车俊是哪天赴丽水督查的")
+    assert states("他说,茶叶“早采三天是个宝”。", "phrase", "哪句俗话")
+    assert states("到昂亭路、清水路、东关大桥等项目建设现场", "place", "看了哪些道路")
+    assert not states("孙红伟表示,要加快推进。", "place", "孙红伟看了哪些道路")
+
+
+def test_focus_is_the_words_around_the_question_word():
+    assert "主持" in focus_text("每日研判会由谁主持")
+    assert "董事长" in focus_text("佳禾竹业的董事长叫什么名字")
+
+
+def test_time_terms_and_counted_units():
+    assert time_terms("庆元县的健康码申领率在4月份是多少") == ["4月份"]
+    assert time_terms("遂昌县2020年一季度GDP增长了多少") == ["2020年", "一季度"]
+    assert time_terms("平湖有多少家企业复工") == []
+    unit = counted_unit("庆元县现在一共有几位挂职干部")
+    assert unit is not None and unit.search("共有8名挂职人员") and not unit.search("共有4吨大米")
+    assert counted_unit("申领率是多少") is None
+
+
+def _reply(answer: str, abstained: bool = False) -> ChatAnswer:
+    return ChatAnswer(answer, [], SearchResult("q", "hybrid", 0.0, []), abstained, "q")
+
+
+def test_answer_correctness_by_hand():
+    q = Question("x", "?", ("597家",), None, "factoid")
+    assert answer_text(_reply("复工597家。[1]\n另有[2]")) == "复工597家。\n另有"
+    assert answer_correct(_reply("已复工597家。[1]"), q)
+    assert not answer_correct(_reply("已复工59家。[1]"), q)
+    assert not answer_correct(_reply(NO_ANSWER + "597家", abstained=True), q)
+
+
+def ask(engine, question: str) -> chat.ChatAnswer:
+    return chat.answer(engine.retriever, [{"role": "user", "content": question}])
+
+
+def first_quote(reply: chat.ChatAnswer) -> str:
+    return re.split(r"\[1\]", reply.answer)[0]
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("庆元县应对新冠肺炎疫情防控工作指挥部3月3日的每日研判会由谁主持", "蓝伶俐"),
+        ("扶沟第四期“三个一批”活动集中开工了几个重点项目", "6个重点项目"),
+        ("平湖浙江卫星能源有限公司目前有多少名员工全部在岗", "867名员工"),
+        ("扶沟第四期“三个一批”重大项目集中开工仪式上由谁下达开工令", "孙红伟下达开工令"),
+        ("What share of Suichang's Jiahe Bamboo products is sold to other countries?", "70%"),
+    ],
+)
+def test_the_first_quote_states_the_fact(engine, question, fact):
+    """Before: these quoted the sentence that repeats the question (…研判会召开。) or put the fact second."""
+    reply = ask(engine, question)
+    assert not reply.abstained
+    assert fact in first_quote(reply), reply.answer
+    assert any(first_quote(reply) in h.text and h.citation == reply.citations[0] for h in reply.result.hits)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "庆元县的健康码申领率在4月份是多少",  # the corpus gives it for 3月1日
+        "浙江卫星能源有限公司2021年的营业收入是多少",
+        "平湖洁芳小区一共住了多少户居民",  # no household count anywhere
+        "明天巴黎的天气怎么样",  # a place the corpus never names
+        "test",
+        "qwerty",
+        "lorem ipsum dolor sit amet",
+        "How do I bake sourdough bread at home?",
+    ],
+)
+def test_declines_what_the_corpus_does_not_say(engine, question):
+    reply = ask(engine, question)
+    assert reply.abstained and reply.answer == NO_ANSWER and reply.citations == []
+
+
+def test_a_question_of_no_letters_is_declined_not_an_error(engine):
+    for question in ("\x00\x00\x00", "？？！", "🙂🙂"):
+        reply = ask(engine, question)
+        assert reply.abstained and reply.result.hits == []
+
+
+def test_answerable_neighbours_of_the_declines_are_answered(engine):
+    """The evidence rules decline on a missing time or unit, not on any time or unit."""
+    assert "64.24%" in ask(engine, "截至3月1日庆元县健康码申领率是多少").answer
+    assert "8名挂职人员" in ask(engine, "庆元县现在一共有几位从外地来的挂职干部").answer
+    assert "597家" in ask(engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?").answer

@@ -14,7 +14,7 @@ from qa.highlight import TUNED, Asked, Scored, Tuning, best_sentence
 from qa.models import Hit
 
 MAX_QUOTES = 3
-SECOND_QUOTE_RATIO = 0.6
+SECOND_QUOTE_RATIO = 0.8  # 0.6–0.8 tie on answer accuracy on both halves; 0.8 quotes least (median 71 characters against 88)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
     return question
 
 
+_ADMIN_SUFFIXES = "省市县区镇乡村"
+
+
 class Retriever:
     """Holds the loaded index and models; safe to share between threads."""
 
@@ -126,10 +129,15 @@ class Retriever:
         ranked = scoped(ranked, lambda cid: self.index.chunks[cid].doc, self.index.doc_text, names)[:k]
         weights = self.index.lexical.idf(sorted(set(tokens) | set(linked)))
         similar = self.index.sentences.similarities(ranked, vector) if self.index.sentences and vector is not None else {}
-        unknown = tuple(p for p in named if not self.index.lexical.knows(p.lower()))
+        unknown = tuple(p for p in named if not self._mentioned(p))
         asked = Asked.of(query, weights, similar, tuple(linked), unknown)
         hits = [self._hit(rank, cid, fused[cid], bm25, dense, asked) for rank, cid in enumerate(ranked, start=1)]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), asked
+
+    def _mentioned(self, place: str) -> bool:
+        """A word of the corpus, also without its administrative suffix (嘉兴市 where the papers say 嘉兴)."""
+        lexical = self.index.lexical
+        return lexical.knows(place.lower()) or (place[-1] in _ADMIN_SUFFIXES and lexical.knows(place[:-1]))
 
     def _hit(
         self, rank: int, cid: int, fused: float, bm25: dict, dense: dict, asked: Asked

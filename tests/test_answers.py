@@ -134,4 +134,5 @@ def test_answerable_neighbours_of_the_declines_are_answered(engine):
     """The evidence rules decline on a missing time or unit, not on any time or unit."""
     assert "64.24%" in ask(engine, "截至3月1日庆元县健康码申领率是多少").answer
     assert "8名挂职人员" in ask(engine, "庆元县现在一共有几位从外地来的挂职干部").answer
+    assert "597家" in ask(engine, "截至3月24日平湖市规上工业企业复工多少家").answer  # the paper says 平湖, not 平湖市
     assert "597家" in ask(engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?").answer

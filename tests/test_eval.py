@@ -64,7 +64,8 @@ def test_shipped_set_meets_targets(engine):
     assert a["answerable_declined"] <= 0.03 * a["answerable"]
     ans = report["answer"]
     assert ans["accuracy"] >= 0.92 and ans["median_chars"] <= 110
-    assert all(v["correct"] >= 0.85 * v["n"] for v in ans["by_expects"].values() if v["n"] >= 10)
+    for table in (ans["by_type"], ans["by_expects"]):
+        assert all(v["correct"] >= 0.85 * v["n"] for v in table.values() if v["n"] >= 10), table
 
 
 def test_relevance_is_substring_in_named_document():

@@ -260,17 +260,13 @@ def test_qa_index_warns_about_each_skipped_file_and_still_builds(tmp_path: Path)
 
 def test_every_indexed_name_round_trips_through_the_documents_api(tmp_path: Path, embedder) -> None:
     """Odd but servable names are served back; names the API cannot serve were refused at index time."""
-    import threading
-    import time
     from urllib.parse import quote
 
     import httpx
-    import uvicorn
 
     from qa.indexing import build_index
-    from qa.server import create_app
     from qa.settings import Settings
-    from tests.conftest import _free_port
+    from tests.conftest import live_server
 
     corpus = tmp_path / "corpus"
     (corpus / "第 1 版").mkdir(parents=True)
@@ -282,21 +278,10 @@ def test_every_indexed_name_round_trips_through_the_documents_api(tmp_path: Path
     report = build_index(corpus, settings, embedder, progress=False, warn=lambda _: None)
     assert {n for n, _ in report.skipped} == {"back\\slash.txt", "new\\nline.txt", "tab\\there.txt"}
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=_free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.config.port}"
-        deadline = time.monotonic() + 120
-        while not (server.started and httpx.get(f"{url}/api/health", timeout=30).status_code == 200):
-            assert time.monotonic() < deadline, "server did not become healthy"
-            time.sleep(0.2)
+    with live_server(settings) as url:
         listed = [d["doc"] for d in httpx.get(f"{url}/api/documents", timeout=30).json()["documents"]]
         assert sorted(listed) == sorted(names[:3])
         for name in listed:
             answer = httpx.get(f"{url}/api/documents/{quote(name, safe=chr(39) + '-_.!~*()')}", timeout=30)
             assert answer.status_code == 200, (name, answer.text)
             assert answer.json()["doc"] == name
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

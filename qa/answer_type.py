@@ -53,7 +53,11 @@ def expected_type(question: str) -> AnswerType | None:
     return None
 
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?%?|[一二两三四五六七八九十百千万]+(?=[个家名人位条台吨元户只件批项所座辆场次天])")
+# A count in digits, or in Chinese numerals other than a lone 一 (一家企业 is "a company", not a count).
+_DIGITS = re.compile(
+    r"\d+(?:\.\d+)?%?|(?:[二两三四五六七八九十百千万]|一[一二两三四五六七八九十百千万])[一二两三四五六七八九十百千万]*"
+    r"(?=[个家名人位条台吨元户只件批项所座辆场次天])"
+)
 _DATE = re.compile(
     r"\d{1,2}月\d{1,2}[日号]|\d{1,2}月(?:上|中|下)旬|\d{4}年|\d{1,2}[日号](?:上午|下午|晚|凌晨)?|\d{1,2}月份?"
     r"|(?:去年|今年|昨天|今天|前天|当天|当日|近日|日前|除夕|春节|元宵|清明)"

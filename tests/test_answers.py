@@ -47,6 +47,8 @@ def test_a_sentence_states_a_kind_only_with_something_the_question_lacks():
     assert not states("3月3日下午,每日研判会召开。", "person", q)
     assert states("已实现规上工业企业复工597家。", "number", "平湖复工多少家")
     assert not states("截至3月24日中午11时。", "number", "平湖复工多少家")  # a date and a clock time, no count
+    assert not states("善拓机械有限公司是一家专业生产园林机械产品的企业。", "number", "平湖复工多少家")  # 一家: "a company"
+    assert states("共有两家企业", "number", "平湖复工多少家") and states("十一家企业", "number", "平湖复工多少家")
     assert not states("截至3月24日,平湖复工597家。", "number", "截至3月24日平湖复工597家吗")
     assert states("2月20日,车俊赴丽水督查。", "date", "车俊是哪天赴丽水督查的")
     assert states("他说,茶叶“早采三天是个宝”。", "phrase", "哪句俗话")
@@ -122,6 +124,19 @@ def test_the_first_quote_states_the_fact(engine, question, fact):
 def test_declines_what_the_corpus_does_not_say(engine, question):
     reply = ask(engine, question)
     assert reply.abstained and reply.answer == NO_ANSWER and reply.citations == []
+
+
+def test_a_follow_up_quotes_the_figure_first(engine):
+    """The README's example: before, [1] was 善拓…是一家…企业 (一家 read as a count) and 597家 came second."""
+    reply = chat.answer(
+        engine.retriever,
+        [
+            {"role": "user", "content": "遂昌有多少家企业开工复工？"},
+            {"role": "assistant", "content": "截至2月22日,遂昌企业开工复工299家……[1]"},
+            {"role": "user", "content": "平湖呢？"},
+        ],
+    )
+    assert "597家" in first_quote(reply), reply.answer
 
 
 def test_a_question_of_no_letters_is_declined_not_an_error(engine):

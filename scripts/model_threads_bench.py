@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from load_shed_bench import start_hogs, stop_hogs  # scripts/ is on sys.path when this runs as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 OMP_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "BENCH_QUERY_THREADS")
 CONFIGS: dict[str, dict[str, str]] = {
@@ -93,17 +95,6 @@ def child(shipped: bool, budget_s: float) -> dict:
         "query_p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
         "passages_per_s": done / (time.perf_counter() - started),
     }
-
-
-def start_hogs(n: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
-
-
-def stop_hogs(hogs: list[subprocess.Popen]) -> None:
-    for h in hogs:
-        h.kill()
-    for h in hogs:
-        h.wait()
 
 
 def measure(name: str, hogs: int, budget_s: float) -> dict | None:

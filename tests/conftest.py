@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -14,6 +15,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+SMALL = "003_54b69cf64c17b6a2.txt"
+ERROR_KEYS = {"status", "code", "message"}
+
+
+def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict:
+    """The one error shape every failure uses: {"error": {"status", "code", "message"}}, no traceback."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS, body
+    assert body["error"]["status"] == status and body["error"]["message"]
+    assert "Traceback" not in resp.text
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """A corpus of one seed page: quick to index."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / SMALL, corpus / SMALL)
+    return corpus
 
 
 @pytest.fixture(scope="session")

@@ -7,26 +7,15 @@ import concurrent.futures
 import httpx
 import pytest
 
+from tests.conftest import assert_error
+
 Q = "截至3月1日庆元县健康码申领率是多少"
-ERROR_KEYS = {"status", "code", "message"}
 
 
 @pytest.fixture(scope="module")
 def client(server_url):
     with httpx.Client(base_url=server_url, timeout=60) as c:
         yield c
-
-
-def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict:
-    """The one error shape every failure uses: {"error": {"status", "code", "message"}}."""
-    assert resp.status_code == status, resp.text
-    body = resp.json()
-    assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS
-    assert body["error"]["status"] == status and body["error"]["message"]
-    assert "Traceback" not in resp.text
-    if code:
-        assert body["error"]["code"] == code
-    return body["error"]
 
 
 def test_health(client):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import assert_error as assert_shape
 from tests.conftest import free_port, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +33,9 @@ def client(server_url):
 
 
 def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert resp.status_code == status, resp.text
-    body = resp.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"status", "code", "message"}, body
-    assert body["error"]["status"] == status and body["error"]["message"]
-    if code:
-        assert body["error"]["code"] == code, body
+    error = assert_shape(resp, status, code)
     assert_secure(resp.headers)
-    return body["error"]
+    return error
 
 
 def assert_secure(headers) -> None:

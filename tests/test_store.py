@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,17 +15,8 @@ from qa.errors import IndexMissingError
 from qa.indexing import build_index
 from qa.retrieval import LoadedIndex
 from qa.settings import Settings
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, SMALL
 
-SMALL = "003_54b69cf64c17b6a2.txt"
-
-
-@pytest.fixture()
-def small_corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEEDS / SMALL, corpus / SMALL)
-    return corpus
 
 
 def test_unchanged_corpus_is_not_rebuilt_and_changes_are_detected(small_corpus, tmp_path, embedder):

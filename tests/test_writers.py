@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from qa import store
 from qa.retrieval import LoadedIndex
@@ -21,16 +20,7 @@ from qa.writer_lock import hold
 from tests.conftest import ROOT, SEEDS
 
 QA = str(ROOT / ".venv" / "bin" / "qa")
-SMALL = "003_54b69cf64c17b6a2.txt"
 BUSY = re.compile(r"^error: another `qa index` \(pid \d+\) is writing .+; nothing was done: run again when it has finished$")
-
-
-@pytest.fixture()
-def small_corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEEDS / SMALL, corpus / SMALL)
-    return corpus
 
 
 def _env(**extra: str) -> dict[str, str]:

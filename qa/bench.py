@@ -29,7 +29,7 @@ import numpy as np
 
 from embeddings import vector_index
 from qa import store
-from qa.chunking import CHUNKER_VERSION
+from qa.chunking import CHUNKER_VERSION, chunk_id
 from qa.indexing import (
     build_index,
     embedding_text,
@@ -192,8 +192,9 @@ class Synthesizer:
                 sources.append(src)
             text = "".join(parts)[:512]
             offset = 0 if i % PER_DOC == 0 else offset
-            out.append(Chunk(f"synthetic/{i // PER_DOC:05d}.txt", self._vary(self.rand.choice(self.titles)),
-                             (i % PER_DOC) // 5, i % 5, text, offset, offset + len(text), 0, 0))
+            doc, title = f"synthetic/{i // PER_DOC:05d}.txt", self._vary(self.rand.choice(self.titles))
+            out.append(Chunk(doc, title, (i % PER_DOC) // 5, i % 5, text, offset, offset + len(text), 0, 0,
+                             chunk_id(doc, title, text, i)))
             offset += len(text) + 2
             vecs[i] = self.vectors[sources].mean(axis=0)
         vecs += self.rng.normal(0.0, NOISE, vecs.shape).astype(np.float32)
@@ -244,11 +245,12 @@ def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: f
     seg_s, started = time.perf_counter() - started, time.perf_counter()
     lexical = LexicalIndex.build(tokens)
     bm25_s, started = time.perf_counter() - started, time.perf_counter()
-    flat = vector_index.build(vectors, "flat")
+    ids = np.array([c.key for c in chunks], dtype=np.int64)
+    flat = vector_index.build(vectors, "flat", ids)
     flat_s = time.perf_counter() - started
     log(f"bench: {n} chunks: HNSW ...")
     started = time.perf_counter()
-    hnsw = vector_index.build(vectors, "hnsw")
+    hnsw = vector_index.build(vectors, "hnsw", ids)
     hnsw_s = time.perf_counter() - started
     kind = "hnsw" if n > vector_index.HNSW_ABOVE else "flat"
     started = time.perf_counter()

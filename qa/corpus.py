@@ -294,3 +294,9 @@ def fingerprint(documents: list[Document]) -> str:
         digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def document_hash(doc: Document) -> str:
+    """A document's text and metadata: equal hashes, equal chunks (under the same options)."""
+    record = json.dumps([doc.text, sorted(doc.metadata.items())], ensure_ascii=False)
+    return hashlib.sha256(record.encode("utf-8", "surrogatepass")).hexdigest()

@@ -21,3 +21,11 @@ class IndexMissingError(WenyuanError):
 
 class InputError(WenyuanError):
     code = "invalid_input"
+
+
+class ApiError(WenyuanError):
+    """An HTTP answer other than 200, in the API's one error shape."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers

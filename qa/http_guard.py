@@ -30,6 +30,7 @@ DOCS_CSP = (
     "worker-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+DOCUMENTS_PREFIX = "/api/documents/"
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
@@ -95,7 +96,14 @@ class HttpGuard:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.max_body = settings.max_body_bytes
+        self.max_document = settings.document_max_bytes
         self.hosts = allowed_host_names(settings)
+
+    def _cap(self, scope: Scope) -> int:
+        """Document uploads may be larger than questions; everything else gets the general cap."""
+        if scope["method"] == "PUT" and scope.get("path", "").startswith(DOCUMENTS_PREFIX):
+            return self.max_document
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,9 +138,10 @@ class HttpGuard:
                 "if clients reach it by that name, add it to WENYUAN_ALLOWED_HOSTS (comma-separated)"
             )
             return
+        cap = self._cap(scope)
         length = _header(scope, b"content-length")
-        if length is not None and length.strip().isdigit() and int(length) > self.max_body:
-            await refuse(413, "payload_too_large", str(BodyTooLarge(self.max_body).detail))
+        if length is not None and length.strip().isdigit() and int(length) > cap:
+            await refuse(413, "payload_too_large", str(BodyTooLarge(cap).detail))
             return
 
         received = 0
@@ -142,8 +151,8 @@ class HttpGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge(self.max_body)
+                if received > cap:
+                    raise BodyTooLarge(cap)
             return message
 
         inner: dict[str, Any] = {**scope, "method": "GET"} if head else scope

@@ -1,4 +1,10 @@
-"""``qa index``: corpus folder → chunks → vectors + BM25 → one committed build."""
+"""``qa index``: corpus folder → chunks → vectors + BM25 → one committed build.
+
+Each build is complete and switched in atomically; what the committed build
+already holds (vectors by content key, an unchanged document's chunks and
+tokens) is taken over rather than recomputed, so adding one page to a large
+corpus embeds that page only. BM25 is rebuilt whole from the kept tokens.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,19 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embeddings.base import Embedder
-from qa import sentence_index, store
-from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus
-from qa.corpus import corpus_limits, fingerprint, load_corpus
+from qa import previous_build, sentence_index, store
+from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_document
+from qa.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.errors import CorpusError, WenyuanError
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, save_tokens
+from qa.previous_build import content_key
 from qa.models import Chunk, Document
 from qa.romanize import pinyin_keys
 from qa.settings import Settings
@@ -55,6 +64,29 @@ def _user_dict_identity(path: Path | None) -> list[str] | None:
     return [str(path.resolve()), digest]
 
 
+def settings_for_build(settings: Settings, manifest: store.Manifest) -> Settings:
+    """``settings`` with the model and text options a committed build was made with.
+
+    A server updating its index must add to the index it serves, not to one
+    its own environment would describe (another model would re-embed everything).
+    """
+    options = manifest.retrieval_text
+    low, split, high = options.get("chunking", [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars])
+    return settings.model_copy(
+        update={
+            "model": manifest.model,
+            "query_prefix": options.get("query_prefix", settings.query_prefix),
+            "passage_prefix": options.get("passage_prefix", settings.passage_prefix),
+            "title_in_embedding": options.get("title_in_embedding", settings.title_in_embedding),
+            "jieba_mode": options.get("jieba_mode", settings.jieba_mode),
+            "jieba_user_dict": user_dict_of(options),
+            "chunk_min_chars": low,
+            "chunk_split_chars": split,
+            "chunk_max_chars": high,
+        }
+    )
+
+
 def user_dict_of(options: dict[str, Any]) -> Path | None:
     entry = options.get("jieba_user_dict")
     return Path(entry[0]) if entry else None
@@ -88,10 +120,52 @@ def document_context(metadata: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """Documents against the previous build, by name."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class DocumentWork:
+    chunks: int
+    embedded: int
+    reused: int
+
+
+@dataclass(frozen=True)
 class IndexReport:
     manifest: store.Manifest
     rebuilt: bool
     skipped: list[tuple[str, str]]
+    changes: Changes
+    embedded: int = 0
+    reused: int = 0
+    sentences_embedded: int = 0
+    sentences_reused: int = 0
+    seconds: float = 0.0
+    per_document: dict[str, DocumentWork] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable shape ``qa index --json`` prints."""
+        return {
+            "documents": {
+                "added": self.changes.added,
+                "changed": self.changes.changed,
+                "removed": self.changes.removed,
+                "unchanged": self.changes.unchanged,
+            },
+            "chunks": self.manifest.chunks,
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "sentences": {"embedded": self.sentences_embedded, "reused": self.sentences_reused},
+            "seconds": round(self.seconds, 3),
+            "build": self.manifest.build,
+            "rebuilt": self.rebuilt,
+        }
 
 
 def build_index(
@@ -104,31 +178,49 @@ def build_index(
     warn: Warn = _stderr,
     faiss_kind: str = "auto",
     lock: WriterLock | None = None,
+    segmenter: Segmenter | None = None,
 ) -> IndexReport:
-    """Index ``corpus_dir`` into ``settings.index_dir``; a no-op when nothing changed.
+    """Index ``corpus_dir`` into ``settings.index_dir``, embedding only what the committed build lacks.
 
-    Everything happens under the folder's writer lock; a caller that already
-    holds it passes ``lock`` (the CLI takes it before loading the model, so a
-    second writer is refused before doing any work).
+    A no-op when nothing changed; ``force`` re-embeds everything. Everything
+    happens under the folder's writer lock; a caller that already holds it
+    passes ``lock`` (the CLI takes it before loading the model, so a second
+    writer is refused before doing any work). A server passes the segmenter it
+    already has (made with the same options): loading jieba costs half a second.
     """
+    job = _Job(corpus_dir, settings, embedder, force, progress, warn, faiss_kind, segmenter)
     if lock is None:
         with hold(settings.index_dir, settings.index_lock_wait) as held:
-            return _build_locked(corpus_dir, settings, embedder, held, force, progress, warn, faiss_kind)
+            return _build_locked(job, held)
     if lock.index_dir != settings.index_dir:
         raise ValueError(f"the writer lock is for {lock.index_dir}, not {settings.index_dir}")
-    return _build_locked(corpus_dir, settings, embedder, lock, force, progress, warn, faiss_kind)
+    return _build_locked(job, lock)
 
 
-def _build_locked(
-    corpus_dir: Path,
-    settings: Settings,
-    embedder: Embedder,
-    lock: WriterLock,
-    force: bool,
-    progress: bool,
-    warn: Warn,
-    faiss_kind: str,
-) -> IndexReport:
+@dataclass(frozen=True)
+class _Job:
+    corpus_dir: Path
+    settings: Settings
+    embedder: Embedder
+    force: bool
+    progress: bool
+    warn: Warn
+    faiss_kind: str
+    segmenter: Segmenter | None
+
+
+def _changes(documents: list[Document], hashes: dict[str, str], before: dict[str, str]) -> Changes:
+    added = sorted(n for n in hashes if n not in before)
+    changed = sorted(n for n in hashes if n in before and before[n] != hashes[n])
+    removed = sorted(n for n in before if n not in hashes)
+    return Changes(added, changed, removed, len(documents) - len(added) - len(changed))
+
+
+def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
+    started = time.perf_counter()
+    corpus_dir, settings, embedder, force, progress, warn = (
+        job.corpus_dir, job.settings, job.embedder, job.force, job.progress, job.warn
+    )
     removed = store.prune_stale(lock)
     if removed:
         warn(f"note: removed what an interrupted run left in {settings.index_dir}: {', '.join(removed)}")
@@ -139,28 +231,56 @@ def _build_locked(
     options = retrieval_text_options(settings)
     index_dir = settings.index_dir
     current = store.read_manifest(index_dir)
+    hashes = {d.name: document_hash(d) for d in loaded.documents}
     if (
         current is not None
         and not force
         and current.matches(model_id=embedder.model_id, fingerprint=fp, chunker_version=CHUNKER_VERSION, retrieval_text=options)
     ):
-        return IndexReport(current, rebuilt=False, skipped=loaded.skipped)
+        unchanged = Changes([], [], [], len(loaded.documents))
+        return IndexReport(current, False, loaded.skipped, unchanged, reused=current.chunks, seconds=time.perf_counter() - started)
 
-    started = time.perf_counter()
-    chunks = chunk_corpus(loaded.documents, chunking_config(settings))
+    previous, note = previous_build.load(index_dir, current, options)
+    if note:
+        warn(f"note: {note}")
+    before = dict(previous.hashes) if current is not None else {}
+    if force:
+        previous = previous_build.NOTHING
+    segmenter = job.segmenter
+    chunks: list[Chunk] = []
+    tokens: list[list[str]] = []
+    for doc in loaded.documents:
+        part = previous.part(doc.name, hashes[doc.name])
+        if part is None:
+            fresh = chunk_document(doc, chunking_config(settings))
+            context = document_context(doc.metadata)
+            segmenter = segmenter or Segmenter(settings.jieba_mode, settings.jieba_user_dict)
+            part = previous_build.DocumentPart(fresh, [segmenter.tokens(lexical_text(c, context)) for c in fresh])
+        chunks.extend(part.chunks)
+        tokens.extend(part.tokens)
     _warn_unchunked(loaded.documents, chunks, warn)
+    _check_unique(chunks)
+
+    texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
+    passage_keys = [content_key(embedder.model_id, settings.passage_prefix, t) for t in texts]
+    spans, sentence_texts = sentence_index.split(chunks)
+    sentence_keys = [content_key(embedder.model_id, settings.passage_prefix, t) for t in sentence_texts]
     build_dir = store.new_build_dir(index_dir)
     try:
-        documents = {d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text)} for d in loaded.documents}
+        documents = {
+            d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text), "sha256": hashes[d.name]}
+            for d in loaded.documents
+        }
         store.write_chunks(build_dir, chunks, documents)
-        segmenter = Segmenter(settings.jieba_mode, settings.jieba_user_dict)
-        contexts = {d.name: document_context(d.metadata) for d in loaded.documents}
-        lexical = [segmenter.tokens(lexical_text(c, contexts[c.doc])) for c in chunks]
-        write_lexical(build_dir, LexicalIndex.build(lexical))
-        texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
-        vectors = _embed(embedder, texts, progress)
-        sentence_index.write(build_dir, chunks, lambda sents: _embed(embedder, sents, progress, "sentences"))
-        kind = store.save_vectors(build_dir, vectors, faiss_kind)
+        save_tokens(build_dir, tokens)
+        write_lexical(build_dir, LexicalIndex.build(tokens))
+        vectors, new_rows, embedded = _fill(embedder, passage_keys, texts, previous.passages, progress, "embedding")
+        sentence_vectors, _, sentences_embedded = _fill(
+            embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences"
+        )
+        store.save_keys(build_dir / store.PASSAGE_KEYS, passage_keys)
+        kind = store.save_vectors(build_dir, vectors, np.array([c.key for c in chunks], dtype=np.int64), job.faiss_kind)
+        sentence_index.write(build_dir, spans, sentence_vectors, sentence_keys)
         manifest = store.Manifest(
             build=build_dir.name,
             model=settings.model,
@@ -180,7 +300,57 @@ def _build_locked(
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
-    return IndexReport(manifest, rebuilt=True, skipped=loaded.skipped)
+    return IndexReport(
+        manifest,
+        rebuilt=True,
+        skipped=loaded.skipped,
+        changes=_changes(loaded.documents, hashes, before),
+        embedded=embedded,
+        reused=len(chunks) - len(new_rows),
+        sentences_embedded=sentences_embedded,
+        sentences_reused=len(sentence_texts) - sentences_embedded,
+        seconds=time.perf_counter() - started,
+        per_document=_per_document(chunks, new_rows),
+    )
+
+
+def _per_document(chunks: list[Chunk], new_rows: set[int]) -> dict[str, DocumentWork]:
+    counts: dict[str, list[int]] = {}
+    for row, chunk in enumerate(chunks):
+        entry = counts.setdefault(chunk.doc, [0, 0])
+        entry[0] += 1
+        entry[1] += row in new_rows
+    return {doc: DocumentWork(n, e, n - e) for doc, (n, e) in counts.items()}
+
+
+def _check_unique(chunks: list[Chunk]) -> None:
+    seen: dict[str, Chunk] = {}
+    for chunk in chunks:
+        other = seen.setdefault(chunk.id, chunk)
+        if other is not chunk:
+            raise WenyuanError(f"chunk id collision between {other.doc} and {chunk.doc}; please report this")
+
+
+def _fill(
+    embedder: Embedder, keys: list[bytes], texts: list[str], cache: previous_build.VectorCache, progress: bool, what: str
+) -> tuple[np.ndarray, set[int], int]:
+    """Vectors for every row: from the cache by content key, else embedded (each distinct text once).
+
+    Returns the vectors, the rows that were embedded, and how many texts went to the model.
+    """
+    vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
+    missing: dict[bytes, list[int]] = {}
+    for row, key in enumerate(keys):
+        found = cache.get(key, embedder.dimension)
+        if found is None:
+            missing.setdefault(key, []).append(row)
+        else:
+            vectors[row] = found
+    if missing:
+        fresh = _embed(embedder, [texts[rows[0]] for rows in missing.values()], progress, what)
+        for rows, vector in zip(missing.values(), fresh):
+            vectors[rows] = vector
+    return vectors, {r for rows in missing.values() for r in rows}, len(missing)
 
 
 def _warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+
+TOKEN_IDS = "tokens.npz"
+TOKEN_VOCAB = "token_vocab.json"
 
 
 class LexicalIndex:
@@ -64,3 +68,24 @@ class LexicalIndex:
             df = float(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0.0
             out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return out
+
+
+def save_tokens(folder: Path, rows: list[list[str]]) -> None:
+    """Every chunk's tokens, so a later build re-segments only the documents that changed.
+
+    Ids into a JSON vocabulary plus row offsets, in ``.npz``: compact, and no pickle.
+    """
+    vocab: dict[str, int] = {}
+    ids = [vocab.setdefault(t, len(vocab)) for row in rows for t in row]
+    offsets = np.cumsum([0, *map(len, rows)], dtype=np.int64)
+    np.savez(folder / TOKEN_IDS, ids=np.asarray(ids, dtype=np.int32), offsets=offsets)
+    (folder / TOKEN_VOCAB).write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+
+
+def load_tokens(folder: Path) -> list[list[str]]:
+    vocab = json.loads((folder / TOKEN_VOCAB).read_text(encoding="utf-8"))
+    with np.load(folder / TOKEN_IDS, allow_pickle=False) as data:
+        ids, offsets = data["ids"], data["offsets"]
+    words = [vocab[i] for i in ids.tolist()]
+    bounds = offsets.tolist()
+    return [words[a:b] for a, b in zip(bounds, bounds[1:])]

@@ -38,6 +38,12 @@ class Chunk:
     end: int
     line_start: int
     line_end: int
+    id: str
+
+    @property
+    def key(self) -> int:
+        """The id as FAISS's int64 label (ids are 63-bit, so always positive)."""
+        return int(self.id, 16)
 
 
 CITATION_METADATA = ("publication", "date", "url")
@@ -89,15 +95,17 @@ class Scores:
 @dataclass(frozen=True)
 class Hit:
     rank: int
-    chunk_id: int
+    row: int
     text: str
     highlight: tuple[int, int]
     scores: Scores
     citation: Citation
+    chunk_id: str
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
+            "chunk_id": self.chunk_id,
             "text": self.text,
             "highlight": list(self.highlight),
             "scores": self.scores.to_json(),

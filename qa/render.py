@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.models import Hit, SearchResult
+
+if TYPE_CHECKING:
+    from qa.indexing import IndexReport
 
 
 def _score(value: float | None) -> str:
@@ -31,3 +36,26 @@ def render_result(result: SearchResult) -> str:
     if not result.hits:
         return head + "\n没有找到相关段落。"
     return head + "\n\n" + "\n\n".join(render_hit(h) for h in result.hits)
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def render_index_report(report: "IndexReport", index_dir: Path) -> str:
+    """What a ``qa index`` run did, in two or three lines for the terminal."""
+    m, c = report.manifest, report.changes
+    where = f"{m.chunks} chunks from {m.documents} documents, model {m.model_id}, in {index_dir}"
+    if not report.rebuilt:
+        return f"index up to date (corpus and model unchanged; --force re-embeds everything): {where}"
+    parts = [f"{len(c.added)} added", f"{len(c.changed)} changed", f"{len(c.removed)} removed", f"{c.unchanged} unchanged"]
+    lines = [f"index built in {report.seconds:.1f} s: documents {', '.join(parts)}; {where}"]
+    for label, names in (("added", c.added), ("changed", c.changed), ("removed", c.removed)):
+        if names:
+            lines.append(f"  {label}: {_names(names)}")
+    lines.append(
+        f"  passages: {report.embedded} embedded, {report.reused} reused; "
+        f"sentences: {report.sentences_embedded} embedded, {report.sentences_reused} reused; build {m.build}"
+    )
+    return "\n".join(lines)

@@ -26,7 +26,11 @@ from qa.tokenize import Segmenter
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    """Everything a built index holds, read once at start-up."""
+    """Everything a built index holds, read once at start-up.
+
+    Chunks are addressed by row within this build; FAISS answers with stable
+    chunk ids, which ``rows`` maps back.
+    """
 
     manifest: store.Manifest
     chunks: list[Chunk]
@@ -36,6 +40,7 @@ class LoadedIndex:
     doc_text: dict[str, str]
     pinyin_names: dict[str, list[str]]
     sentences: SentenceIndex | None
+    rows: dict[int, int]
 
     @classmethod
     def load(cls, index_dir: Path) -> "LoadedIndex":
@@ -52,6 +57,7 @@ class LoadedIndex:
             lexical=LexicalIndex.load(build / store.BM25_DIR),
             dense=vector_index.load(build / store.VECTORS),
             sentences=SentenceIndex.load(build),
+            rows={c.key: row for row, c in enumerate(chunks)},
         )
 
 
@@ -120,8 +126,9 @@ class Retriever:
             bm25 = {int(i): float(s) for i, s in zip(ids, scores)}
         if mode in ("hybrid", "dense"):
             vector = self.embedder.encode_queries([query])[0]
-            scores, ids = vector_index.search(self.index.dense, vector, depth)
-            dense = {int(i): float(s) for i, s in zip(ids, scores)}
+            scores, labels = vector_index.search(self.index.dense, vector, depth)
+            rows = self.index.rows
+            dense = {rows[int(label)]: float(s) for label, s in zip(labels, scores)}
         fused = self.fusion(bm25, dense) if mode == "hybrid" else (bm25 or dense)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
         named = places(query, self.segmenter.tag)
@@ -146,7 +153,8 @@ class Retriever:
         meta = self.index.documents.get(chunk.doc, {}).get("metadata", {})
         return Hit(
             rank=rank,
-            chunk_id=cid,
+            row=cid,
+            chunk_id=chunk.id,
             text=chunk.text,
             highlight=answer_span(chunk.text, asked, cid),
             scores=Scores(fused=fused, bm25=bm25.get(cid), dense=dense.get(cid)),

@@ -115,6 +115,7 @@ class Citation(BaseModel):
 
 class Hit(BaseModel):
     rank: int
+    chunk_id: str = Field(description="the passage's stable id (16 hex digits): the same in every build while its document and text are")
     text: str
     highlight: list[int] = Field(description="[start, end) of the answer sentence(s) in text")
     scores: Scores
@@ -140,6 +141,18 @@ class Health(BaseModel):
     status: str
     model: str
     chunks: int
+    build: str = Field(description="the build folder being served; changes when `qa index` or an upload commits one")
+    built_at: str
+    writes: bool = Field(description="true when WENYUAN_API_TOKEN is set, so document writes are possible")
+
+
+class DocumentWrite(BaseModel):
+    doc: str
+    chunks: int = Field(description="the document's passages (for a delete: the passages it had)")
+    embedded: int = Field(description="passages sent to the model")
+    reused: int = Field(description="passages whose vectors were already in the index")
+    took_ms: float
+    build: str
 
 
 class DocumentSummary(BaseModel):

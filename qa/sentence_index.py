@@ -9,7 +9,7 @@ sentence splitter cannot misalign them. ``.npy`` and JSON, like the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from qa.models import Chunk
 
 VECTORS = "sentences.npy"
 SPANS = "sentence_spans.json"
+KEYS = "sentence_keys.npy"
 
 Span = tuple[int, int]
 
@@ -56,11 +57,14 @@ def _offsets(spans: list[list[Span]]) -> list[int]:
     return first
 
 
-def write(build_dir: Path, chunks: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray]) -> int:
-    """Split every chunk into sentences, embed them as passages, save; returns the sentence count."""
+def split(chunks: Sequence[Chunk]) -> tuple[list[list[Span]], list[str]]:
+    """Every chunk's sentence spans, and the sentences' texts in row order."""
     spans = [sentences(c.text) for c in chunks]
-    texts = [c.text[s:e] for c, row in zip(chunks, spans) for s, e in row]
-    vectors = embed(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    return spans, [c.text[s:e] for c, row in zip(chunks, spans) for s, e in row]
+
+
+def write(build_dir: Path, spans: list[list[Span]], vectors: np.ndarray, keys: list[bytes]) -> None:
+    """Vectors, their spans and their content keys (for reuse by the next build)."""
     np.save(build_dir / VECTORS, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
     store.write_json(build_dir / SPANS, [[list(span) for span in row] for row in spans])
-    return len(texts)
+    store.save_keys(build_dir / KEYS, keys)

@@ -2,14 +2,14 @@
 
 Routes stay thin: validation is pydantic's and ``check_query``'s, answers come
 from ``qa.chat``/``Retriever``. The index and model load once, in a background
-thread at start-up, so ``/api/health`` can say 503 until they are ready.
+thread at start-up, so ``/api/health`` can say 503 until they are ready; later
+builds are swapped in by qa.live_engine, document writes live in qa.document_routes.
 Every error leaves as ``{"error": {"status", "code", "message"}}``; qa.http_guard
 checks Host, body size and headers before a route runs. No ``from __future__
 import annotations`` here: the request models are made per Settings inside
 ``create_app``, and FastAPI reads route annotations as real objects.
 """
 
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import chat, documents
 from qa.admission import Admission, BusyError
-from qa.engine import Wenyuan
-from qa.errors import IndexMissingError, InputError, WenyuanError
+from qa.document_routes import add_document_writes
+from qa.errors import ApiError, IndexMissingError, InputError
 from qa.http_guard import HttpGuard
+from qa.live_engine import LiveEngine
 from qa.schemas import (
     ChatResponse,
     DocumentDetail,
@@ -43,38 +44,6 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status, headers=headers)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-class EngineHolder:
-    """Loads the engine off the request path; requests before it is ready get 503."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.engine: Wenyuan | None = None
-        self.failure: str | None = None
-        self._thread = threading.Thread(target=self._load, name="wenyuan-load", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _load(self) -> None:
-        try:
-            self.engine = Wenyuan.open(**self.settings.model_dump())
-        except WenyuanError as exc:
-            self.failure = str(exc)
-        except Exception as exc:  # reported through /api/health instead of killing the server
-            self.failure = f"{type(exc).__name__}: {exc}"
-
-    def get(self) -> Wenyuan:
-        if self.engine is None:
-            raise ApiError(503, "not_ready", self.failure or "the index is still loading; try again in a moment")
-        return self.engine
 
 
 NOT_JSON = "the request body is not valid JSON (UTF-8 text, nested at most a few hundred levels, integers under 4300 digits)"
@@ -106,15 +75,20 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     why = {
         400: "invalid_json: the body is not JSON; invalid_host: the Host header is not allowed; "
         "invalid_document: a document name that leaves the corpus",
+        401: "unauthorized: the bearer token is missing or wrong (WWW-Authenticate: Bearer)",
+        403: "writes_disabled: the server has no WENYUAN_API_TOKEN, so documents cannot be changed",
         404: "not_found / unknown_document",
+        409: "last_document: the only document cannot be removed; not_a_document / corpus_error / corpus_missing: "
+        "the corpus folder needs fixing first",
         405: "method_not_allowed: the Allow header lists the methods this path answers",
         413: "payload_too_large: the body is larger than WENYUAN_MAX_BODY_BYTES; refused before it is read",
         415: "unsupported_media_type: the body is not sent as application/json",
         422: "invalid_request / invalid_input: a value outside the documented limits, or a question with no "
-        "letter, digit or Chinese character",
-        500: "internal_error: a bug; the server log has the details",
-        503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued, "
-        "retry after the Retry-After header's seconds",
+        "letter, digit or Chinese character; unreadable_text / no_indexable_text: an upload that is not "
+        "UTF-8 or GB18030 text, or has no paragraph to cite",
+        500: "internal_error: a bug; the server log has the details; index_failed: indexing failed, nothing changed",
+        503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued; "
+        "index_busy: another writer holds the index; retry after the Retry-After header's seconds",
     }
     out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
     if 503 in out:
@@ -125,15 +99,16 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    holder = EngineHolder(settings)
+    live = LiveEngine(settings)
     admission = Admission(settings.model_queue_depth, settings.busy_retry_after_s)
     models = request_models(settings)
     SearchRequest, ChatRequest = models.search, models.chat
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        holder.start()
+        live.start()
         yield
+        live.stop()
 
     app = FastAPIOffline(
         title="问源 wenyuan",
@@ -142,12 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.holder = holder
+    app.state.live = live
     app.add_middleware(HttpGuard, settings=settings)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error(exc.status, exc.code, exc.message)
+        return error(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
@@ -184,8 +159,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
     def health() -> Any:
-        engine = holder.get()
-        return {"status": "ok", "model": engine.retriever.index.manifest.model_id, "chunks": len(engine.retriever.index.chunks)}
+        index = live.get().retriever.index
+        return {
+            "status": "ok",
+            "model": index.manifest.model_id,
+            "chunks": len(index.chunks),
+            "build": index.manifest.build,
+            "built_at": index.manifest.created,
+            "writes": settings.api_token is not None,
+        }
 
     # JSONResponse directly: the objects are plain JSON already, and FastAPI's encoder pass costs milliseconds.
     body_errors = _errors(400, 405, 413, 415, 422, 500, 503)
@@ -193,17 +175,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/search", responses={200: {"model": SearchResponse}, **body_errors})
     def search(body: SearchRequest) -> JSONResponse:
         with admission.slot():
-            return JSONResponse(holder.get().search(body.question, body.k, body.mode).to_json())
+            return JSONResponse(live.get().search(body.question, body.k, body.mode).to_json())
 
     @app.post("/api/chat", responses={200: {"model": ChatResponse}, **body_errors})
     def chat_turn(body: ChatRequest) -> JSONResponse:
         messages = [m.model_dump() for m in body.messages]
         with admission.slot():
-            return JSONResponse(chat.answer(holder.get().retriever, messages, body.k, body.mode).to_json())
+            return JSONResponse(chat.answer(live.get().retriever, messages, body.k, body.mode).to_json())
 
     @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
     def list_documents() -> Any:
-        return {"documents": documents.summaries(holder.get().retriever.index)}
+        return {"documents": documents.summaries(live.get().retriever.index)}
 
     @app.get(
         "/api/documents/{doc:path}",
@@ -211,12 +193,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={200: {"model": DocumentDetail}, **_errors(400, 404, 405, 422, 500, 503)},
     )
     def get_document(doc: str) -> Any:
-        index = holder.get().retriever.index
+        index = live.get().retriever.index
         if ".." in doc.split("/") or doc.startswith("/") or "\\" in doc:
             raise ApiError(400, "invalid_document", f"invalid document name {doc!r}: use a name from /api/documents")
         if doc not in index.documents:
             raise ApiError(404, "unknown_document", f"no document named {doc!r}; see /api/documents")
         return documents.detail(index, doc)
+
+    add_document_writes(app, settings, live, _errors)
 
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

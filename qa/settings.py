@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -64,5 +64,16 @@ class Settings(BaseSettings):
         8, ge=1, le=1000, description="questions waiting for or in the model; beyond this /api/search and /api/chat answer 503 busy"
     )
     busy_retry_after_s: int = Field(1, ge=1, le=3600, description="the Retry-After seconds sent with a 503 busy")
+    # Live corpus (issue 9): document writes over HTTP and following new builds
+    api_token: Optional[SecretStr] = Field(
+        None, description="bearer token for document writes (PUT/DELETE /api/documents/…); unset: writes answer 403"
+    )
+    document_max_bytes: int = Field(5_000_000, ge=1024, description="largest document upload; a larger one gets 413")
+    reload_interval_s: float = Field(
+        1.0, ge=0, le=3600, description="how often `qa serve` looks for a newly committed build (0: never)"
+    )
+    document_write_wait_s: float = Field(
+        600.0, ge=0, le=86400, description="how long an upload waits for the uploads before it in this server"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

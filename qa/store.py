@@ -31,12 +31,14 @@ from qa.models import Chunk
 from qa.writer_lock import WriterLock
 
 MANIFEST = "manifest.json"
-FORMAT = 2
+FORMAT = 3
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 VECTORS = "dense.faiss"
 BM25_DIR = "bm25"
 NAMES = "pinyin_names.json"
+PASSAGE_KEYS = "passage_keys.npy"
+KEY_BYTES = 16
 TMP_MANIFEST_PREFIX = ".manifest-"
 
 
@@ -83,11 +85,23 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 def require_manifest(index_dir: Path) -> Manifest:
     manifest = read_manifest(index_dir)
+    if manifest is None and _older_format(index_dir):
+        raise IndexMissingError(
+            f"the index in {index_dir} was built by an older version of wenyuan: "
+            f"rebuild it with `qa index [CORPUS_DIR] --index-dir {index_dir}`"
+        )
     if manifest is None:
         raise IndexMissingError(
             f"no index in {index_dir}: build one with `qa index [CORPUS_DIR] --index-dir {index_dir}`"
         )
     return manifest
+
+
+def _older_format(index_dir: Path) -> bool:
+    try:
+        return read_json(index_dir / MANIFEST).get("format", 1) < FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -199,9 +213,21 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def save_vectors(build_dir: Path, vectors: np.ndarray, kind: str = "auto") -> str:
+def save_vectors(build_dir: Path, vectors: np.ndarray, ids: np.ndarray, kind: str = "auto") -> str:
+    """FAISS labelled with the chunks' stable ids; returns the index kind chosen."""
     from embeddings import vector_index
 
-    index = vector_index.build(vectors, kind)
+    index = vector_index.build(vectors, kind, ids)
     vector_index.save(index, build_dir / VECTORS)
-    return "hnsw" if hasattr(index, "hnsw") else "flat"
+    return vector_index.kind_of(index)
+
+
+def save_keys(path: Path, keys: list[bytes]) -> None:
+    """Content keys (16 bytes each) of the vectors, row by row: what a later build matches to reuse them."""
+    rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+    np.save(path, rows, allow_pickle=False)
+
+
+def load_keys(path: Path) -> list[bytes]:
+    rows = np.load(path, allow_pickle=False)
+    return [row.tobytes() for row in rows]

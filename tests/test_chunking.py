@@ -261,3 +261,26 @@ def test_pure_and_versioned() -> None:
     assert isinstance(CHUNKER_VERSION, str) and CHUNKER_VERSION
     with pytest.raises(AttributeError):
         ChunkingConfig().max_chars = 1  # type: ignore[misc]
+
+
+def test_chunk_ids_follow_document_and_text_not_position():
+    from qa.chunking import ChunkingConfig, chunk_document
+    from qa.models import Document
+
+    unmerged = ChunkingConfig(min_chars=0)
+    first = "本报讯 截至4月2日，青田县已有1234家规上工业企业复工，复工率达到百分之九十六点五，员工返岗人数超过三万二千人。"
+    second = "在青田县油竹街道的一家阀门企业，生产车间里机器轰鸣，工人们正在有序作业，二百多名外地员工已通过包车方式全部返岗。"
+    inserted = "县经信局相关负责人介绍，全县建立了企业复工服务专班，为企业提供防疫物资、员工返岗、原料供应等一站式服务。"
+
+    def ids(name: str, *paragraphs: str) -> dict[str, str]:
+        chunks = chunk_document(Document(name, "青田县复工\n\n" + "\n\n".join(paragraphs) + "\n", "utf-8"), unmerged)
+        assert len(chunks) == len(paragraphs)
+        return {c.text: c.id for c in chunks}
+
+    before = ids("a.txt", first, second)
+    after = ids("a.txt", inserted, first, second)
+    assert after[first] == before[first] and after[second] == before[second], "moving down keeps the id"
+    assert len(set(after.values())) == 3 and all(len(i) == 16 and int(i, 16) < 2**63 for i in after.values())
+    assert ids("b.txt", first, second)[first] != before[first], "the same paragraph in another document is another chunk"
+    twice = chunk_document(Document("c.txt", "青田县复工\n\n" + first + "\n\n" + second + "\n\n" + first + "\n", "utf-8"), unmerged)
+    assert len({c.id for c in twice}) == 3, "a paragraph repeated within a document gets two ids"

@@ -80,7 +80,8 @@ def test_hybrid_json_shape(engine):
     data = engine.search(Q, k=2).to_json()
     assert set(data) == {"question", "mode", "took_ms", "hits"}
     hit = data["hits"][0]
-    assert set(hit) == {"rank", "text", "highlight", "scores", "citation"}
+    assert set(hit) == {"rank", "chunk_id", "text", "highlight", "scores", "citation"}
+    assert len(hit["chunk_id"]) == 16 and int(hit["chunk_id"], 16) >= 0
     assert set(hit["scores"]) == {"bm25", "dense", "fused"}
     assert {"doc", "title", "paragraph", "start", "end", "line_start", "line_end"} <= set(hit["citation"])
     s, e = hit["highlight"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from qa import store
 from qa.retrieval import LoadedIndex
 from qa.writer_lock import hold
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, SMALL
 
 QA = str(ROOT / ".venv" / "bin" / "qa")
 BUSY = re.compile(r"^error: another `qa index` \(pid \d+\) is writing .+; nothing was done: run again when it has finished$")
@@ -53,6 +53,18 @@ def _searchable(index_dir: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["hits"], "the index loads and answers"
+
+
+def _kill_mid_build(proc: subprocess.Popen, index_dir: Path, served: str) -> None:
+    """``kill -9`` once the run has started writing its new build folder."""
+    try:
+        deadline = time.monotonic() + 300
+        while not any((index_dir / b / store.CHUNKS).exists() for b in _builds(index_dir) - {served}):
+            assert proc.poll() is None and time.monotonic() < deadline, "no build folder appeared"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
 
 
 def test_two_writers_at_once_one_builds_the_other_exits_2(small_corpus, tmp_path):
@@ -104,14 +116,7 @@ def test_kill_9_mid_build_keeps_the_index_and_the_next_run_removes_the_leftovers
     bigger = tmp_path / "bigger"
     shutil.copytree(SEEDS, bigger)
     proc = _index(bigger, index_dir)
-    try:
-        deadline = time.monotonic() + 300
-        while not any((index_dir / b / store.CHUNKS).exists() for b in _builds(index_dir) - {before.build}):
-            assert proc.poll() is None and time.monotonic() < deadline, "no build folder appeared"
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+    _kill_mid_build(proc, index_dir, before.build)
     (index_dir / ".manifest-123-dead").write_text("{", encoding="utf-8")
     stale = _builds(index_dir) - {before.build}
     assert len(stale) == 1, "the killed run left its partial build"
@@ -124,6 +129,29 @@ def test_kill_9_mid_build_keeps_the_index_and_the_next_run_removes_the_leftovers
     assert _builds(index_dir) == {before.build}
     assert not list(index_dir.glob(".manifest-*"))
     _searchable(index_dir)
+
+
+def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_adds_the_document(small_corpus, tmp_path):
+    index_dir = tmp_path / "idx"
+    rc, err = _finish(_index(small_corpus, index_dir))
+    assert rc == 0, err
+    before = store.read_manifest(index_dir)
+    added = "000_03be0d9acd7aceea.txt"
+    shutil.copy(SEEDS / added, small_corpus / added)
+    proc = _index(small_corpus, index_dir)
+    _kill_mid_build(proc, index_dir, before.build)
+    assert store.read_manifest(index_dir) == before
+    assert {c.doc for c in LoadedIndex.load(index_dir).chunks} == {SMALL}, "the previous build is still served"
+
+    proc = _index(small_corpus, index_dir, "--json")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["documents"] == {"added": [added], "changed": [], "removed": [], "unchanged": 1}
+    assert report["reused"] == before.chunks, "the unchanged page is not embedded again"
+    assert report["embedded"] == report["chunks"] - before.chunks
+    assert _builds(index_dir) == {report["build"], before.build}, "the killed run's folder is gone"
+    assert {c.doc for c in LoadedIndex.load(index_dir).chunks} == {SMALL, added}
 
 
 def test_index_files_get_the_modes_of_the_umask(small_corpus, tmp_path):

@@ -7,7 +7,8 @@ its citation, so every claim can be checked against the source paragraph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from qa.abstain import declines
@@ -30,6 +31,8 @@ class ChatAnswer:
     result: SearchResult
     abstained: bool
     question: str
+    generated: bool = False
+    unsupported: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,8 @@ class ChatAnswer:
             "hits": [h.to_json() for h in self.result.hits],
             "abstained": self.abstained,
             "question": self.question,
+            "generated": self.generated,
+            "unsupported": self.unsupported,
         }
 
 
@@ -50,7 +55,10 @@ def user_questions(messages: list[dict[str, str]]) -> list[str]:
     return [m["content"] for m in messages if m.get("role") == "user"]
 
 
-def answer(retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> ChatAnswer:
+def answer(
+    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: Any = None
+) -> ChatAnswer:
+    """``llm`` (an OpenAI-compatible client, or None) is not used yet: answers are quoted."""
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
     if not has_content(clean_text(question)):
@@ -68,3 +76,14 @@ def compose(question: str, result: SearchResult, asked: Asked, settings: Setting
     quoted = chosen(ranked)
     lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
     return ChatAnswer("\n".join(lines), [c.hit.citation for c in quoted], result, False, question)
+
+
+def stream(
+    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: Any = None
+) -> Iterator[str | ChatAnswer]:
+    """The answer's text in pieces as each is ready (a line at a time), then the whole ``ChatAnswer``."""
+    final = answer(retriever, messages, k, mode, llm)
+    lines = final.answer.split("\n")
+    for n, line in enumerate(lines):
+        yield line + ("\n" if n < len(lines) - 1 else "")
+    yield final

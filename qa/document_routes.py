@@ -71,6 +71,10 @@ async def _document_body(request: Request, settings: Settings) -> tuple[str, dic
     return data["text"], check_metadata(data.get("metadata"), settings.metadata_value_max_chars)
 
 
+def _chunks_of(engine: Wenyuan, name: str) -> int:
+    return sum(1 for c in engine.retriever.index.chunks if c.doc == name)
+
+
 def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, errors: Callable[..., dict]) -> None:
     queue = threading.Lock()
 
@@ -108,7 +112,10 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, erro
         require_token(settings, request.headers.get("authorization"))
         name = check_name(doc)
         text, metadata = await _document_body(request, settings)
-        result = await run_in_threadpool(write, lambda writer, _: writer.put(name, text, metadata))
+        def store(writer: DocumentWriter, engine: Wenyuan) -> WriteResult:
+            return writer.put(name, text, metadata, _chunks_of(engine, name))
+
+        result = await run_in_threadpool(write, store)
         return JSONResponse(result.to_json(), status_code=201 if result.created else 200)
 
     @app.delete("/api/documents/{doc:path}", responses={200: {"model": DocumentWrite}, **write_errors})
@@ -118,8 +125,6 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, erro
         name = check_name(doc)
 
         def remove(writer: DocumentWriter, engine: Wenyuan) -> WriteResult:
-            index = engine.retriever.index
-            chunks = sum(1 for c in index.chunks if c.doc == name)
-            return writer.delete(name, chunks, len(index.documents))
+            return writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents))
 
         return JSONResponse((await run_in_threadpool(write, remove)).to_json())

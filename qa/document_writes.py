@@ -172,7 +172,8 @@ class DocumentWriter:
             raise ApiError(409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone")
         return self.corpus
 
-    def put(self, name: str, text: str, metadata: dict[str, str]) -> WriteResult:
+    def put(self, name: str, text: str, metadata: dict[str, str], served_chunks: int = 0) -> WriteResult:
+        """Create or replace; ``served_chunks`` is the document's passages now, reported when nothing changed."""
         started = time.perf_counter()
         corpus = self._corpus()
         raw = text.encode("utf-8")
@@ -183,6 +184,8 @@ class DocumentWriter:
             raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
         path = corpus / name
         report, created = self._apply(path, raw, metadata)
+        if not report.rebuilt:  # the same text and metadata again: the served build already holds it
+            return WriteResult(name, served_chunks, 0, served_chunks, _ms(started), report.manifest.build, created)
         work = report.per_document.get(name)
         if work is None:
             raise ApiError(500, "internal_error", f"{name} was written but not indexed; see the server log")

@@ -135,6 +135,8 @@ class ChatResponse(BaseModel):
     hits: list[Hit]
     abstained: bool
     question: str = Field(description="the standalone question that was searched (follow-ups resolved)")
+    generated: bool = Field(False, description="true when an LLM wrote the answer (every sentence checked against its cited passage)")
+    unsupported: list[str] = Field(default_factory=list, description="generated sentences removed because their cited passages do not support them")
 
 
 class Health(BaseModel):

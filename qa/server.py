@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.live = live
+    app.state.llm = None  # an OpenAI-compatible client when WENYUAN_LLM_* are set (issue 11)
     app.add_middleware(HttpGuard, settings=settings)
 
     @app.exception_handler(ApiError)
@@ -181,7 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def chat_turn(body: ChatRequest) -> JSONResponse:
         messages = [m.model_dump() for m in body.messages]
         with admission.slot():
-            return JSONResponse(chat.answer(live.get().retriever, messages, body.k, body.mode).to_json())
+            return JSONResponse(chat.answer(live.get().retriever, messages, body.k, body.mode, app.state.llm).to_json())
 
     @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
     def list_documents() -> Any:

@@ -75,5 +75,13 @@ class Settings(BaseSettings):
     document_write_wait_s: float = Field(
         600.0, ge=0, le=86400, description="how long an upload waits for the uploads before it in this server"
     )
+    # Optional LLM answers (issue 11): any OpenAI-compatible chat-completions server; every sentence is verified
+    llm_base_url: Optional[str] = Field(
+        None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1 (Ollama); unset: answers are quoted"
+    )
+    llm_model: str = Field("", description="the model name the LLM server knows, e.g. qwen2.5:7b or deepseek-chat")
+    llm_api_key: Optional[SecretStr] = Field(None, description="sent as Authorization: Bearer; unset for local servers")
+    llm_timeout: float = Field(30.0, gt=0, le=600, description="seconds the whole LLM answer may take before the quoted answer is given")
+    llm_passages: int = Field(5, ge=1, le=20, description="top passages handed to the LLM, numbered [1]..[n]")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -116,6 +116,11 @@ def test_add_replace_delete_a_document(live):
     assert FACT in source[cited["start"] : cited["end"]], "the citation's offsets hold the quoted sentence"
     assert source.count("\n", 0, cited["start"]) + 1 == cited["line_start"]
 
+    again = live.put("qingtian.txt", V1)
+    assert again.status_code == 200, again.text
+    assert again.json() | {"took_ms": 0} == added | {"took_ms": 0, "embedded": 0, "reused": added["chunks"]}
+    assert live.health()["build"] == added["build"], "the same text again makes no new build"
+
     resp = live.put("qingtian.txt", V2)
     assert resp.status_code == 200, resp.text
     replaced = resp.json()

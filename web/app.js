@@ -15,7 +15,10 @@
   const K_MAX = 20;
   const K_DEFAULT = 5;
   const REQUEST_TIMEOUT_MS = 180000;
+  const UPLOAD_TIMEOUT_MS = 1800000; // indexing a 5 MB file embeds thousands of passages
   const STORAGE_KEY = "wenyuan.settings";
+  const TOKEN_KEY = "wenyuan.token"; // sessionStorage only: the token lives as long as the tab
+  const FURNITURE_TITLES = new Set(["报头", "广告", "天气预报"]);
 
   // ---------------------------------------------------------------- elements
   const $ = (id) => document.getElementById(id);
@@ -33,6 +36,23 @@
   const panelMeta = $("context-meta");
   const panelBody = $("context-body");
   const panelClose = $("context-close");
+  const libraryToggle = $("library-toggle");
+  const libraryPanel = $("library-panel");
+  const libraryClose = $("library-close");
+  const librarySummary = $("library-summary");
+  const libraryStatus = $("library-status");
+  const libraryRefresh = $("library-refresh");
+  const uploadDisabled = $("upload-disabled");
+  const uploadArea = $("upload-area");
+  const uploadInput = $("upload-input");
+  const uploadButton = $("upload-button");
+  const uploadList = $("upload-list");
+  const tokenForm = $("token-form");
+  const tokenInput = $("token-input");
+  const tokenError = $("token-error");
+  const tokenCancel = $("token-cancel");
+  const tokenForget = $("token-forget");
+  const documentList = $("document-list");
 
   // ------------------------------------------------------------------- state
   /** Successful exchanges only: [{role, content}], sent with every question. */
@@ -45,6 +65,8 @@
   let panelOpener = null;
   /** Counter so a slow document load never overwrites a newer one. */
   let panelRequest = 0;
+  /** Last /api/health answer (its `writes` says whether uploads are possible). */
+  let health = null;
 
   // ------------------------------------------------------------ DOM helpers
   /**
@@ -176,9 +198,9 @@
   }
 
   /** Fetch JSON; any failure becomes an ApiError whose message suits a user. */
-  async function api(path, options) {
+  async function api(path, options, timeoutMs) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), timeoutMs || REQUEST_TIMEOUT_MS);
     let response;
     try {
       response = await fetch(path, {
@@ -601,6 +623,7 @@
   }
 
   function openPanel(opener) {
+    if (!libraryPanel.hidden) closeLibrary(false);
     panelOpener = opener || null;
     panel.hidden = false;
     layout.classList.add("has-panel");
@@ -618,9 +641,13 @@
 
   panelClose.addEventListener("click", closePanel);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !panel.hidden) {
+    if (event.key !== "Escape") return;
+    if (!panel.hidden) {
       event.preventDefault();
       closePanel();
+    } else if (!libraryPanel.hidden) {
+      event.preventDefault();
+      closeLibrary(true);
     }
   });
 
@@ -718,10 +745,464 @@
     return node;
   }
 
+  // ------------------------------------------------------------ library
+  /**
+   * Writes (uploads, deletes) wait here and run one at a time, in order, so
+   * this tab never competes with itself for the server's single writer.
+   * A job: {start(), execute(token) -> Promise, succeed(data), fail(err),
+   * wait() for the token, queue() behind another write, cancel()}.
+   */
+  const writeQueue = [];
+  let writing = false;
+  /** Fallback when sessionStorage is unavailable; still forgotten with the tab. */
+  let memoryToken = "";
+  let libraryRequest = 0;
+  /** Names uploaded from this page, badged in the list. */
+  const uploaded = new Set();
+
+  function loadToken() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (_) {
+      return memoryToken;
+    }
+  }
+
+  function saveToken(token) {
+    memoryToken = token;
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch (_) {
+      /* memoryToken keeps it */
+    }
+    tokenForget.hidden = false;
+  }
+
+  function forgetToken() {
+    memoryToken = "";
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+    } catch (_) {
+      /* nothing stored */
+    }
+    tokenForget.hidden = true;
+  }
+
+  function writesEnabled() {
+    return Boolean(health && health.writes === true);
+  }
+
+  function setLibraryStatus(text) {
+    libraryStatus.textContent = text;
+  }
+
+  function askToken(message) {
+    if (tokenForm.hidden) tokenInput.value = "";
+    tokenError.hidden = !message;
+    tokenError.textContent = message || "";
+    tokenForm.hidden = false;
+    if (!libraryPanel.hidden) tokenInput.focus();
+  }
+
+  tokenForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = tokenInput.value.trim();
+    if (!token) {
+      tokenInput.focus();
+      return;
+    }
+    saveToken(token);
+    tokenInput.value = "";
+    tokenError.hidden = true;
+    tokenForm.hidden = true;
+    uploadButton.focus();
+    runWrites();
+  });
+
+  tokenCancel.addEventListener("click", () => {
+    tokenForm.hidden = true;
+    tokenInput.value = "";
+    for (const job of writeQueue.splice(0)) job.cancel();
+    setLibraryStatus("已取消。");
+    uploadButton.focus();
+  });
+
+  tokenForget.addEventListener("click", () => {
+    forgetToken();
+    setLibraryStatus("已忘记访问令牌；下次上传或删除时会再次询问。");
+    uploadButton.focus();
+  });
+
+  function unexpected(err) {
+    if (err instanceof ApiError) return err;
+    console.error(err);
+    return new ApiError("出现了意外错误，请刷新页面后再试。", 0, "unexpected");
+  }
+
+  async function runWrites() {
+    if (writing) return;
+    writing = true;
+    try {
+      while (writeQueue.length) {
+        const token = loadToken();
+        if (!token) {
+          for (const job of writeQueue) job.wait();
+          askToken("");
+          return;
+        }
+        const [job, ...later] = writeQueue;
+        for (const next of later) next.queue();
+        job.start();
+        try {
+          const data = await job.execute(token);
+          writeQueue.shift();
+          documents.clear(); // cached passages may belong to a replaced document
+          job.succeed(data);
+        } catch (err) {
+          const error = unexpected(err);
+          if (error.status === 401) {
+            forgetToken();
+            for (const waiting of writeQueue) waiting.wait();
+            askToken(`访问令牌不正确，请重新输入（${error.message}）`);
+            return;
+          }
+          writeQueue.shift();
+          job.fail(error);
+        }
+        await refreshLibrary();
+        // A deleted row took the focus with it: keep it in the panel.
+        if (!libraryPanel.hidden && document.activeElement === document.body) {
+          libraryPanel.focus({ preventScroll: true });
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  }
+
+  function enqueue(job) {
+    writeQueue.push(job);
+    runWrites();
+  }
+
+  function seconds(ms) {
+    return (Number(ms) / 1000).toFixed(1);
+  }
+
+  function uploadJob(file) {
+    const name = file.name;
+    const state = h("span", { className: "upload-state", testid: "upload-state", text: "等待上传" });
+    const bar = h(
+      "div",
+      {
+        className: "progress",
+        testid: "upload-progress",
+        hidden: true,
+        attrs: { role: "progressbar", "aria-label": `正在索引 ${name}` },
+      },
+      h("span", { className: "progress-bar" })
+    );
+    const item = h(
+      "li",
+      { className: "upload-item is-queued", testid: "upload-item", attrs: { "data-name": name } },
+      h("div", { className: "upload-head" }, h("span", { className: "upload-name", text: name }), state),
+      bar
+    );
+    let timer = 0;
+    const setState = (kind, text) => {
+      item.className = `upload-item ${kind}`;
+      state.textContent = text;
+    };
+    const stop = () => {
+      clearInterval(timer);
+      timer = 0;
+      bar.hidden = true;
+    };
+    return {
+      item,
+      start() {
+        const began = performance.now();
+        const tick = () => {
+          state.textContent = `正在索引… ${Math.floor((performance.now() - began) / 1000)} 秒`;
+        };
+        setState("is-running", "");
+        tick();
+        bar.hidden = false;
+        timer = setInterval(tick, 1000);
+        setLibraryStatus(`正在上传并索引 ${name}…`);
+      },
+      execute(token) {
+        return api(
+          `/api/documents/${encodeURIComponent(name)}`,
+          {
+            method: "PUT",
+            headers: { "Content-Type": "text/plain; charset=utf-8", Authorization: `Bearer ${token}` },
+            body: file,
+          },
+          UPLOAD_TIMEOUT_MS
+        );
+      },
+      succeed(data) {
+        stop();
+        uploaded.add(name);
+        const text = `已索引：${data.chunks} 段，新嵌入 ${data.embedded} 段`;
+        setState("is-done", text);
+        if (Number.isFinite(Number(data.took_ms))) {
+          state.appendChild(h("span", { className: "upload-took", text: ` · 用时 ${seconds(data.took_ms)} 秒` }));
+        }
+        setLibraryStatus(`${name} ${text}，现在可以提问了。`);
+      },
+      fail(err) {
+        stop();
+        setState("is-error", err.message);
+        setLibraryStatus(`${name} 上传失败：${err.message}`);
+      },
+      wait() {
+        stop();
+        setState("is-queued", "等待访问令牌");
+      },
+      queue() {
+        setState("is-queued", "等待上传");
+      },
+      cancel() {
+        stop();
+        setState("is-cancelled", "已取消");
+      },
+    };
+  }
+
+  function addUploads(files) {
+    // Finished rows of earlier batches make way for the new one.
+    for (const row of Array.from(uploadList.children)) {
+      if (!row.classList.contains("is-queued") && !row.classList.contains("is-running")) row.remove();
+    }
+    for (const file of files) {
+      const job = uploadJob(file);
+      uploadList.appendChild(job.item);
+      if (!/\.txt$/i.test(file.name)) {
+        job.fail(new ApiError("只能上传 .txt 纯文本文件。", 0, "not_txt"));
+        continue;
+      }
+      enqueue(job);
+    }
+  }
+
+  uploadButton.addEventListener("click", () => uploadInput.click());
+  uploadInput.addEventListener("change", () => {
+    const files = Array.from(uploadInput.files || []);
+    uploadInput.value = "";
+    if (files.length) addUploads(files);
+  });
+
+  function deleteJob(name, title, ui) {
+    return {
+      start() {
+        ui.note.textContent = "正在删除…";
+        setLibraryStatus(`正在删除 ${name}…`);
+      },
+      execute(token) {
+        return api(`/api/documents/${encodeURIComponent(name)}`, {
+          method: "DELETE",
+          headers: { Authorization: `Bearer ${token}` },
+        }, UPLOAD_TIMEOUT_MS);
+      },
+      succeed() {
+        ui.note.textContent = "已删除";
+        setLibraryStatus(`已删除“${title}”（${name}）。`);
+      },
+      fail(err) {
+        ui.reset();
+        ui.note.textContent = err.message;
+        ui.note.classList.add("is-error");
+        setLibraryStatus(`删除 ${name} 失败：${err.message}`);
+      },
+      wait() {
+        ui.note.textContent = "等待访问令牌";
+      },
+      queue() {
+        ui.note.textContent = "排队等待删除…";
+      },
+      cancel() {
+        ui.reset();
+      },
+    };
+  }
+
+  /** The first headline that is not page furniture (masthead, ads, weather). */
+  function headline(doc) {
+    const titles = Array.isArray(doc.titles) ? doc.titles.map((t) => String(t || "").trim()) : [];
+    return titles.find((t) => t && !FURNITURE_TITLES.has(t)) || titles.find(Boolean) || String(doc.doc || "");
+  }
+
+  function documentItem(doc) {
+    const name = String(doc.doc || "");
+    const title = headline(doc);
+    const meta = doc.metadata && typeof doc.metadata === "object" ? doc.metadata : {};
+    const parts = [];
+    if (meta.publication) parts.push(String(meta.publication));
+    if (meta.date) parts.push(String(meta.date));
+    parts.push(`${Number(doc.chunks) || 0} 段`);
+
+    const item = h(
+      "li",
+      { className: "document-item", testid: "document-item", attrs: { "data-doc": name } },
+      h(
+        "div",
+        { className: "document-main" },
+        h("p", { className: "document-title", testid: "document-title", text: title }),
+        h(
+          "p",
+          { className: "document-meta" },
+          uploaded.has(name) ? h("span", { className: "document-badge", text: "新上传" }) : null,
+          h("span", { className: "card-doc", text: name }),
+          parts.map((part) => h("span", { className: "card-meta-item", text: part }))
+        )
+      )
+    );
+    if (!writesEnabled()) return item;
+
+    const note = h("p", { className: "document-note", testid: "document-note" });
+    const remove = h("button", {
+      type: "button",
+      className: "button button-quiet button-danger document-delete",
+      testid: "document-delete",
+      text: "删除",
+      attrs: { "aria-label": `删除 ${title}` },
+    });
+    const confirmButton = h("button", {
+      type: "button",
+      className: "button button-danger",
+      testid: "delete-confirm-button",
+      text: "确认删除",
+    });
+    const cancelButton = h("button", { type: "button", className: "button", text: "取消" });
+    const confirmBox = h(
+      "div",
+      {
+        className: "document-confirm",
+        testid: "delete-confirm",
+        hidden: true,
+        attrs: { role: "group", "aria-label": `确认删除 ${title}` },
+      },
+      h("p", { className: "document-confirm-text", text: `删除“${title}”？删除后不能再从这份资料回答问题。` }),
+      h("div", { className: "document-confirm-actions" }, confirmButton, cancelButton)
+    );
+    const ui = {
+      note,
+      reset() {
+        confirmBox.hidden = true;
+        confirmButton.disabled = false;
+        cancelButton.disabled = false;
+        remove.hidden = false;
+        note.textContent = "";
+      },
+    };
+    remove.addEventListener("click", () => {
+      note.textContent = "";
+      note.classList.remove("is-error");
+      remove.hidden = true;
+      confirmBox.hidden = false;
+      confirmBox.scrollIntoView({ block: "nearest" });
+      cancelButton.focus();
+    });
+    cancelButton.addEventListener("click", () => {
+      ui.reset();
+      remove.focus();
+    });
+    confirmButton.addEventListener("click", () => {
+      confirmButton.disabled = true;
+      cancelButton.disabled = true;
+      enqueue(deleteJob(name, title, ui));
+    });
+    item.appendChild(remove);
+    item.appendChild(confirmBox);
+    item.appendChild(note);
+    return item;
+  }
+
+  function renderUploadState() {
+    const known = health !== null;
+    uploadArea.hidden = !writesEnabled();
+    uploadDisabled.hidden = !known || writesEnabled();
+    tokenForget.hidden = !loadToken();
+  }
+
+  function renderDocuments(list) {
+    const docs = Array.isArray(list) ? list : [];
+    const chunks = docs.reduce((sum, doc) => sum + (Number(doc.chunks) || 0), 0);
+    librarySummary.replaceChildren(
+      h("span", { className: "card-meta-item", text: `${docs.length} 份文档` }),
+      h("span", { className: "card-meta-item", text: `共 ${chunks} 段` })
+    );
+    documentList.replaceChildren(
+      ...(docs.length
+        ? docs.map(documentItem)
+        : [h("li", { className: "document-empty", text: "资料库是空的。" })])
+    );
+  }
+
+  async function refreshLibrary() {
+    const request = ++libraryRequest;
+    libraryRefresh.disabled = true;
+    libraryPanel.setAttribute("aria-busy", "true");
+    if (!documentList.children.length) {
+      documentList.replaceChildren(h("li", { className: "document-empty", text: "正在载入…" }));
+    }
+    try {
+      const [healthData, listData] = await Promise.all([
+        api("/api/health", { method: "GET" }),
+        api("/api/documents", { method: "GET" }),
+      ]);
+      if (request !== libraryRequest) return;
+      health = healthData;
+      renderUploadState();
+      renderDocuments(listData.documents);
+    } catch (err) {
+      if (request !== libraryRequest) return;
+      const error = unexpected(err);
+      documentList.replaceChildren(
+        h("li", { className: "document-empty is-error", text: `无法载入资料列表：${error.message}` })
+      );
+    } finally {
+      if (request === libraryRequest) {
+        libraryRefresh.disabled = false;
+        libraryPanel.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  function openLibrary() {
+    if (!panel.hidden) closePanel();
+    libraryPanel.hidden = false;
+    layout.classList.add("has-panel");
+    document.body.classList.add("panel-open");
+    libraryToggle.setAttribute("aria-expanded", "true");
+    libraryPanel.focus({ preventScroll: true });
+    renderUploadState();
+    refreshLibrary();
+  }
+
+  function closeLibrary(restoreFocus) {
+    libraryPanel.hidden = true;
+    libraryToggle.setAttribute("aria-expanded", "false");
+    if (panel.hidden) {
+      layout.classList.remove("has-panel");
+      document.body.classList.remove("panel-open");
+    }
+    if (restoreFocus) libraryToggle.focus();
+  }
+
+  libraryToggle.addEventListener("click", () => {
+    if (libraryPanel.hidden) openLibrary();
+    else closeLibrary(true);
+  });
+  libraryClose.addEventListener("click", () => closeLibrary(true));
+  libraryRefresh.addEventListener("click", () => refreshLibrary());
+
   // ------------------------------------------------------------ health
   async function checkHealth(attempt) {
     try {
-      await api("/api/health", { method: "GET" });
+      health = await api("/api/health", { method: "GET" });
       statusBanner.hidden = true;
       statusBanner.textContent = "";
     } catch (err) {

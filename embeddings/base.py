@@ -29,6 +29,27 @@ class Embedder(Protocol):
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
 
 
+class Delegating:
+    """Another embedder with one thing changed (timing, synthetic passages in benchmarks); the rest is forwarded."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        return self.inner.encode_passages(texts, progress)
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Unit-length rows, so FAISS inner product ranks by cosine."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from embeddings import vector_index
+from embeddings.base import Delegating
 from qa import store
 from qa.chunking import CHUNKER_VERSION, chunk_id
 from qa.indexing import (
@@ -85,22 +86,12 @@ def load_questions(limit: int) -> list[str]:
     return [r["question"] for r in rows][:limit]
 
 
-class _TimedEmbedder:
+class _TimedEmbedder(Delegating):
     """Wraps the real embedder to time (and keep) the passage vectors ``build_index`` makes."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.passage_s, self.passages, self.last = inner, 0.0, 0, None
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.inner.encode_queries(texts)
+        super().__init__(inner)
+        self.passage_s, self.passages, self.last = 0.0, 0, None
 
     def encode_passages(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
         started = time.perf_counter()
@@ -129,7 +120,8 @@ def _latency(retriever: Any, questions: list[str], repeats: int) -> dict[str, di
 
 def bench_seeds(embedder: Any, questions: list[str], repeats: int, work: Path, log: Log) -> tuple[dict, list[Chunk], np.ndarray]:
     """The real pipeline on ``seeds/``: build, load, search; also the bare query-embedding time."""
-    from qa.retrieval import LoadedIndex, Retriever
+    from qa.local_index import LoadedIndex
+    from qa.retrieval import Retriever
 
     settings = Settings(index_dir=work / "seeds-index", corpus_dir=SEEDS)
     timed = _TimedEmbedder(embedder)
@@ -157,7 +149,7 @@ def bench_seeds(embedder: Any, questions: list[str], repeats: int, work: Path, l
         "faiss": report.manifest.faiss,
         "peak_rss_mb": _peak_mb(),
     }
-    return row, loaded.chunks, np.asarray(timed.last, dtype=np.float32)
+    return row, loaded.chunk_list, np.asarray(timed.last, dtype=np.float32)
 
 
 class Synthesizer:
@@ -230,7 +222,8 @@ def _faiss_search(index: Any, qvecs: np.ndarray, k: int) -> tuple[list[float], n
 def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: float, embedder: Any,
                questions: list[str], qvecs: np.ndarray, repeats: int, work: Path, log: Log) -> tuple[dict, dict]:
     """One synthetic size through the real BM25/FAISS/store/Retriever code: (scale row, FAISS row)."""
-    from qa.retrieval import LoadedIndex, Retriever
+    from qa.local_index import LoadedIndex
+    from qa.retrieval import Retriever
 
     settings = Settings(index_dir=work / f"synthetic-{n}")
     rss_before = _rss_mb()

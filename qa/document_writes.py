@@ -25,7 +25,8 @@ from qa import store
 from qa.chunking import chunk_document
 from qa.corpus import SIDECAR, decode, unservable
 from qa.errors import ApiError
-from qa.indexing import IndexReport, build_index, chunking_config, settings_for_build
+from qa.index_factory import build
+from qa.indexing import IndexReport, chunking_config, settings_for_build
 from qa.models import Document
 from qa.settings import Settings
 from qa.tokenize import Segmenter
@@ -215,7 +216,7 @@ class DocumentWriter:
                     _atomic_write(path, data)
                 if new_sidecar is not None:
                     _atomic_write(sidecar, new_sidecar)
-                report = build_index(path.parent, self.settings, self.embedder, progress=False, warn=_log, lock=lock, segmenter=self.segmenter)
+                report = build(path.parent, self.settings, self.embedder, progress=False, warn=_log, lock=lock, segmenter=self.segmenter)
             except BaseException:
                 _restore(path, before)
                 if new_sidecar is not None:

@@ -1,29 +1,22 @@
-"""Documents as the reader sees them: article headlines and cleaned paragraphs, from the chunk table."""
+"""Documents as the reader sees them: article headlines and cleaned paragraphs, from the index."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from qa.retrieval import LoadedIndex
+from qa.search_index import SearchIndex
 
 
-def summaries(index: LoadedIndex) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for name, info in index.documents.items():
-        out[name] = {"doc": name, "titles": [], "chunks": 0, "metadata": info.get("metadata", {})}
-    for chunk in index.chunks:
-        entry = out[chunk.doc]
-        entry["chunks"] += 1
-        if chunk.title not in entry["titles"]:
-            entry["titles"].append(chunk.title)
-    return list(out.values())
+def summaries(index: SearchIndex) -> list[dict[str, Any]]:
+    return [
+        {"doc": name, "titles": info.get("titles", []), "chunks": info.get("chunks", 0), "metadata": info.get("metadata", {})}
+        for name, info in index.documents.items()
+    ]
 
 
-def detail(index: LoadedIndex, doc: str) -> dict[str, Any]:
+def detail(index: SearchIndex, doc: str) -> dict[str, Any]:
     articles: dict[int, dict[str, Any]] = {}
-    for chunk in index.chunks:
-        if chunk.doc != doc:
-            continue
+    for chunk in index.document_chunks(doc):
         article = articles.setdefault(chunk.article, {"article": chunk.article, "title": chunk.title, "paragraphs": []})
         article["paragraphs"].append(
             {

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.factory import load_embedder
-from qa import store
+from qa.index_factory import open_index
 from qa.models import SearchResult
-from qa.retrieval import LoadedIndex, Retriever
+from qa.retrieval import Retriever
 from qa.settings import Settings
 
 
@@ -29,10 +29,10 @@ class Wenyuan:
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
         settings = Settings(**overrides)
-        manifest = store.require_manifest(settings.index_dir)
-        options = manifest.retrieval_text
-        embedder = load_embedder(manifest.model, options.get("query_prefix", ""), options.get("passage_prefix", ""))
-        return cls(Retriever(LoadedIndex.load(settings.index_dir), embedder, settings))
+        index = open_index(settings)
+        options = index.manifest.retrieval_text
+        embedder = load_embedder(index.manifest.model, options.get("query_prefix", ""), options.get("passage_prefix", ""))
+        return cls(Retriever(index, embedder, settings))
 
     @property
     def settings(self) -> Settings:

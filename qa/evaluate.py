@@ -18,7 +18,7 @@ _MARKER = re.compile(r"\[\d+\]")
 
 
 def _relevant_count(retriever: Retriever, q: Question) -> int:
-    return sum(q.relevant(c.doc, c.text) for c in retriever.index.chunks)
+    return sum(q.relevant(c.doc, c.text) for c in retriever.index.iter_chunks())
 
 
 def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequence[str], k: int = 10) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Asked:
     weights: dict[str, float]
     kind: str | None
     focus: dict[str, float]
-    similar: dict[int, tuple[list[tuple[int, int]], list[float]]] = field(default_factory=dict)
+    similar: dict[str, tuple[list[tuple[int, int]], list[float]]] = field(default_factory=dict)
     linked: tuple[str, ...] = ()
     unknown_places: tuple[str, ...] = ()
 
@@ -59,7 +59,7 @@ class Asked:
         cls,
         question: str,
         weights: dict[str, float],
-        similar: dict[int, tuple[list[tuple[int, int]], list[float]]] | None = None,
+        similar: dict[str, tuple[list[tuple[int, int]], list[float]]] | None = None,
         linked: tuple[str, ...] = (),
         unknown_places: tuple[str, ...] = (),
     ) -> "Asked":
@@ -99,7 +99,7 @@ def coverage(text: str, weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in lowered) / total
 
 
-def best_sentence(text: str, asked: Asked, tuning: Tuning = TUNED, chunk_id: int | None = None) -> Scored:
+def best_sentence(text: str, asked: Asked, tuning: Tuning = TUNED, chunk_id: str | None = None) -> Scored:
     """The sentence most likely to state the answer, with its score (0..~2).
 
     A sentence's coverage of the question's words and of the words around the
@@ -128,6 +128,6 @@ def best_sentence(text: str, asked: Asked, tuning: Tuning = TUNED, chunk_id: int
     return best  # type: ignore[return-value]
 
 
-def answer_span(text: str, asked: Asked, chunk_id: int | None = None) -> tuple[int, int]:
+def answer_span(text: str, asked: Asked, chunk_id: str | None = None) -> tuple[int, int]:
     found = best_sentence(text, asked, chunk_id=chunk_id)
     return found.start, found.end

@@ -3,7 +3,7 @@
 A pure ASGI layer rather than FastAPI dependencies, because it must act before a
 body is read (a 100 MB upload is refused from its Content-Length, or after the
 first bytes past the cap when it is chunked) and must reach answers FastAPI
-never builds (its own 400/413/500s). Its answers use the API's one error shape.
+never builds (its own 400/413/500s). Its answers use the API's error shape (OpenAI's on /v1).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.openai_format import error_json, is_openai_path
 from qa.settings import Settings
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -70,8 +71,10 @@ def host_name(host: str) -> str:
     return host.rstrip(".")
 
 
-def error_body(status: int, code: str, message: str) -> bytes:
-    return json.dumps({"error": {"status": status, "code": code, "message": message}}, ensure_ascii=False, separators=(",", ":")).encode()
+def error_body(status: int, code: str, message: str, path: str = "") -> bytes:
+    """The API's error shape; on /v1 paths OpenAI's."""
+    body = error_json(status, code, message) if is_openai_path(path) else {"error": {"status": status, "code": code, "message": message}}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
@@ -125,7 +128,7 @@ class HttpGuard:
             await send(message)
 
         async def refuse(status: int, code: str, text: str) -> None:
-            body = error_body(status, code, text)
+            body = error_body(status, code, text, scope.get("path", ""))
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             await guarded_send({"type": "http.response.start", "status": status, "headers": headers})
             await guarded_send({"type": "http.response.body", "body": body})

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,10 +92,10 @@ def user_dict_of(options: dict[str, Any]) -> Path | None:
     return Path(entry[0]) if entry else None
 
 
-def write_lexical(build_dir: Path, lexical: LexicalIndex) -> None:
-    """BM25 arrays plus the pinyin keys of their vocabulary: what search reads for words."""
+def write_lexical(build_dir: Path, lexical: LexicalIndex, known: dict[str, list[str]] | None = None) -> None:
+    """BM25 arrays plus the pinyin keys of their vocabulary (``known``: the previous build's)."""
     lexical.save(build_dir / store.BM25_DIR)
-    store.write_json(build_dir / store.NAMES, pinyin_keys(lexical.vocabulary()))
+    store.write_json(build_dir / store.NAMES, pinyin_keys(lexical.vocabulary(), known))
 
 
 def chunking_config(settings: Settings) -> ChunkingConfig:
@@ -209,7 +209,22 @@ class _Job:
     segmenter: Segmenter | None
 
 
-def _changes(documents: list[Document], hashes: dict[str, str], before: dict[str, str]) -> Changes:
+class Parts:
+    """A document's chunks and BM25 tokens; jieba is loaded on first need (half a second)."""
+
+    def __init__(self, settings: Settings, segmenter: Segmenter | None = None) -> None:
+        self.settings = settings
+        self.segmenter = segmenter
+
+    def of(self, doc: Document) -> previous_build.DocumentPart:
+        chunks = chunk_document(doc, chunking_config(self.settings))
+        if self.segmenter is None:
+            self.segmenter = Segmenter(self.settings.jieba_mode, self.settings.jieba_user_dict)
+        context = document_context(doc.metadata)
+        return previous_build.DocumentPart(chunks, [self.segmenter.tokens(lexical_text(c, context)) for c in chunks])
+
+
+def changes(documents: list[Document], hashes: dict[str, str], before: dict[str, str]) -> Changes:
     added = sorted(n for n in hashes if n not in before)
     changed = sorted(n for n in hashes if n in before and before[n] != hashes[n])
     removed = sorted(n for n in before if n not in hashes)
@@ -246,16 +261,11 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     before = dict(previous.hashes) if current is not None else {}
     if force:
         previous = previous_build.NOTHING
-    segmenter = job.segmenter
+    parts = Parts(settings, job.segmenter)
     chunks: list[Chunk] = []
     tokens: list[list[str]] = []
     for doc in loaded.documents:
-        part = previous.part(doc.name, hashes[doc.name])
-        if part is None:
-            fresh = chunk_document(doc, chunking_config(settings))
-            context = document_context(doc.metadata)
-            segmenter = segmenter or Segmenter(settings.jieba_mode, settings.jieba_user_dict)
-            part = previous_build.DocumentPart(fresh, [segmenter.tokens(lexical_text(c, context)) for c in fresh])
+        part = previous.part(doc.name, hashes[doc.name]) or parts.of(doc)
         chunks.extend(part.chunks)
         tokens.extend(part.tokens)
     _warn_unchunked(loaded.documents, chunks, warn)
@@ -273,7 +283,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         }
         store.write_chunks(build_dir, chunks, documents)
         save_tokens(build_dir, tokens)
-        write_lexical(build_dir, LexicalIndex.build(tokens))
+        write_lexical(build_dir, LexicalIndex.build(tokens), previous.pinyin)
         vectors, new_rows, embedded = _fill(embedder, passage_keys, texts, previous.passages, progress, "embedding")
         sentence_vectors, _, sentences_embedded = _fill(
             embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences"
@@ -304,7 +314,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         manifest,
         rebuilt=True,
         skipped=loaded.skipped,
-        changes=_changes(loaded.documents, hashes, before),
+        changes=changes(loaded.documents, hashes, before),
         embedded=embedded,
         reused=len(chunks) - len(new_rows),
         sentences_embedded=sentences_embedded,
@@ -331,17 +341,23 @@ def _check_unique(chunks: list[Chunk]) -> None:
             raise WenyuanError(f"chunk id collision between {other.doc} and {chunk.doc}; please report this")
 
 
+class VectorSource(Protocol):
+    def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
+        """The vectors already made for any of ``keys`` (content keys), by key."""
+
+
 def _fill(
-    embedder: Embedder, keys: list[bytes], texts: list[str], cache: previous_build.VectorCache, progress: bool, what: str
+    embedder: Embedder, keys: list[bytes], texts: list[str], source: VectorSource, progress: bool, what: str
 ) -> tuple[np.ndarray, set[int], int]:
-    """Vectors for every row: from the cache by content key, else embedded (each distinct text once).
+    """Vectors for every row: from ``source`` by content key, else embedded (each distinct text once).
 
     Returns the vectors, the rows that were embedded, and how many texts went to the model.
     """
     vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
+    have = source.found(keys, embedder.dimension)
     missing: dict[bytes, list[int]] = {}
     for row, key in enumerate(keys):
-        found = cache.get(key, embedder.dimension)
+        found = have.get(key)
         if found is None:
             missing.setdefault(key, []).append(row)
         else:

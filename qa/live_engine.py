@@ -18,6 +18,7 @@ from pathlib import Path
 from qa import store
 from qa.engine import Wenyuan
 from qa.errors import ApiError, WenyuanError
+from qa.index_factory import served_build
 from qa.settings import Settings
 
 log = logging.getLogger("wenyuan.live")
@@ -53,11 +54,21 @@ class LiveEngine:
                 self.refresh()
 
     def _manifest_moved(self) -> bool:
-        """A commit replaces manifest.json (a new inode), so a stat tells without reading it."""
+        """Local: a commit replaces manifest.json (a new inode), so a stat tells without reading it.
+
+        Milvus: the manifest is a row, read with the served index's connection.
+        """
+        engine = self.engine
+        if self.settings.store == "milvus":
+            try:
+                build = engine.retriever.index.latest_build() if engine else served_build(self.settings)
+            except WenyuanError:
+                return False
+            return build is not None and (engine is None or build != engine.retriever.index.manifest.build)
         try:
             st = os.stat(Path(self.settings.index_dir) / store.MANIFEST)
         except OSError:
-            return self.engine is None
+            return engine is None
         return (st.st_ino, st.st_mtime_ns) != self._seen
 
     def refresh(self) -> bool:
@@ -68,9 +79,13 @@ class LiveEngine:
                 self._seen = (st.st_ino, st.st_mtime_ns)
             except OSError:
                 pass
-            manifest = store.read_manifest(self.settings.index_dir)
             current = self.engine
-            if current is not None and manifest is not None and manifest.build == current.retriever.index.manifest.build:
+            try:
+                build = current.retriever.index.latest_build() if current else served_build(self.settings)
+            except WenyuanError as exc:
+                self._failed(str(exc), current)
+                return False
+            if current is not None and build == current.retriever.index.manifest.build:
                 return False
             try:
                 engine = self._open(current)
@@ -94,10 +109,11 @@ class LiveEngine:
     def _open(self, current: Wenyuan | None) -> Wenyuan:
         if current is None:
             return Wenyuan.open(**self.settings.model_dump())
-        from qa.retrieval import LoadedIndex, Retriever
+        from qa.index_factory import open_index
+        from qa.retrieval import Retriever
 
-        index = LoadedIndex.load(self.settings.index_dir)
+        index = open_index(self.settings, current.retriever.index)
         embedder = current.retriever.embedder
         if embedder.model_id != index.manifest.model_id:
             return Wenyuan.open(**self.settings.model_dump())
-        return Wenyuan(Retriever(index, embedder, self.settings))
+        return Wenyuan(Retriever(index, embedder, self.settings, current.retriever.segmenter))

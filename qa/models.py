@@ -95,12 +95,11 @@ class Scores:
 @dataclass(frozen=True)
 class Hit:
     rank: int
-    row: int
+    chunk_id: str
     text: str
     highlight: tuple[int, int]
     scores: Scores
     citation: Citation
-    chunk_id: str
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -44,11 +44,10 @@ class VectorCache:
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
         return cls({k: i for i, k in enumerate(keys)}, vectors)
 
-    def get(self, key: bytes, dimension: int) -> np.ndarray | None:
-        row = self.rows.get(key)
-        if row is None or self.vectors.shape[1] != dimension:
-            return None
-        return self.vectors[row]
+    def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
+        if self.vectors.ndim != 2 or self.vectors.shape[1] != dimension:
+            return {}
+        return {k: self.vectors[self.rows[k]] for k in keys if k in self.rows}
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,7 @@ class Previous:
     parts: dict[str, DocumentPart]
     passages: VectorCache
     sentences: VectorCache
+    pinyin: dict[str, list[str]] = field(default_factory=dict)
 
     def part(self, name: str, digest: str) -> DocumentPart | None:
         """The document's chunks and tokens when it is unchanged since the previous build."""
@@ -113,4 +113,4 @@ def _read(build: Path, manifest: store.Manifest, options: dict[str, Any]) -> Pre
             part.tokens.append(row)
         parts = dict(by_doc)
     hashes = {name: info.get("sha256", "") for name, info in documents.items()}
-    return Previous(hashes, parts, passages, sentences)
+    return Previous(hashes, parts, passages, sentences, store.read_json(build / store.NAMES))

@@ -36,7 +36,7 @@ def candidates(
     """The top passages' answer sentences, best first."""
     out = []
     for hit in hits[: tuning.depth]:
-        found = best_sentence(hit.text, asked, tuning, hit.row)
+        found = best_sentence(hit.text, asked, tuning, hit.chunk_id)
         out.append(Candidate(hit, found, found.score * tuning.rank_decay ** (hit.rank - 1)))
     return sorted(out, key=lambda c: (-c.score, c.hit.rank))
 

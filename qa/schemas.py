@@ -78,6 +78,9 @@ def request_models(settings: Settings) -> RequestModels:
         )
         k: int = Field(settings.k_default, ge=1, le=k_max, description=f"number of passages, 1..{k_max}")
         mode: ModeField = Field("hybrid", description="retrieval: hybrid (recommended), dense or bm25")
+        stream: bool = Field(
+            False, description="answer as server-sent events: `delta` pieces of text as each is ready, then `answer`"
+        )
 
     return RequestModels(search=SearchRequest, chat=ChatRequest)
 
@@ -137,6 +140,9 @@ class ChatResponse(BaseModel):
     question: str = Field(description="the standalone question that was searched (follow-ups resolved)")
     generated: bool = Field(False, description="true when an LLM wrote the answer (every sentence checked against its cited passage)")
     unsupported: list[str] = Field(default_factory=list, description="generated sentences removed because their cited passages do not support them")
+    generation_note: Optional[str] = Field(
+        None, description="why the LLM's answer was not used (or stopped early): timeout, HTTP error, no supported sentence"
+    )
 
 
 class Health(BaseModel):

@@ -18,16 +18,9 @@ def places(question: str, tagger: Tagger) -> list[str]:
     return sorted({w for w, flag in tagger(question) if flag == "ns" and len(w) >= 2})
 
 
-def scoped(ranked: Sequence[int], doc_of: Callable[[int], str], doc_text: dict[str, str], names: list[str]) -> list[int]:
-    """``ranked`` with candidates from documents naming none of ``names`` moved last."""
-    if not names:
-        return list(ranked)
-    mentions: dict[str, bool] = {}  # only the candidates' documents are read, once each
-    for cid in ranked:
-        doc = doc_of(cid)
-        if doc not in mentions:
-            mentions[doc] = any(n in doc_text.get(doc, "") for n in names)
-    inside = [cid for cid in ranked if mentions[doc_of(cid)]]
+def scoped(ranked: Sequence[str], doc_of: Callable[[str], str], mentioning: set[str]) -> list[str]:
+    """``ranked`` with candidates from documents outside ``mentioning`` (those naming the places) moved last."""
+    inside = [cid for cid in ranked if doc_of(cid) in mentioning]
     if not inside:
         return list(ranked)
-    return inside + [cid for cid in ranked if not mentions[doc_of(cid)]]
+    return inside + [cid for cid in ranked if doc_of(cid) not in mentioning]

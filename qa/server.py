@@ -4,7 +4,8 @@ Routes stay thin: validation is pydantic's and ``check_query``'s, answers come
 from ``qa.chat``/``Retriever``. The index and model load once, in a background
 thread at start-up, so ``/api/health`` can say 503 until they are ready; later
 builds are swapped in by qa.live_engine, document writes live in qa.document_routes.
-Every error leaves as ``{"error": {"status", "code", "message"}}``; qa.http_guard
+Every error leaves as ``{"error": {"status", "code", "message"}}`` (on /v1, OpenAI's
+shape: qa.openai_api); qa.http_guard
 checks Host, body size and headers before a route runs. No ``from __future__
 import annotations`` here: the request models are made per Settings inside
 ``create_app``, and FastAPI reads route annotations as real objects.
@@ -16,17 +17,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import chat, documents
 from qa.admission import Admission, BusyError
+from qa.chat_events import chat_events
 from qa.document_routes import add_document_writes
 from qa.errors import ApiError, IndexMissingError, InputError
 from qa.http_guard import HttpGuard
+from qa.milvus_store import MilvusUnavailable
 from qa.live_engine import LiveEngine
+from qa.llm import make_llm
+from qa.openai_api import add_openai_routes
+from qa.openai_format import error_json, is_openai_path
 from qa.schemas import (
     ChatResponse,
     DocumentDetail,
@@ -42,7 +48,12 @@ from qa.settings import Settings
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, path: str = "", param: str | None = None
+) -> JSONResponse:
+    """The API's error shape; on /v1 paths OpenAI's (qa.openai_format), with the same status and code."""
+    if is_openai_path(path):
+        return JSONResponse(error_json(status, code, message, param), status_code=status, headers=headers)
     return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status, headers=headers)
 
 
@@ -88,7 +99,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         "UTF-8 or GB18030 text, or has no paragraph to cite",
         500: "internal_error: a bug; the server log has the details; index_failed: indexing failed, nothing changed",
         503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued; "
-        "index_busy: another writer holds the index; retry after the Retry-After header's seconds",
+        "index_busy: another writer holds the index; retry after the Retry-After header's seconds; "
+        "milvus_unavailable: the Milvus store does not answer",
     }
     out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
     if 503 in out:
@@ -109,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live.start()
         yield
         live.stop()
+        if app.state.llm is not None:
+            app.state.llm.close()
 
     app = FastAPIOffline(
         title="问源 wenyuan",
@@ -118,28 +132,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.live = live
-    app.state.llm = None  # an OpenAI-compatible client when WENYUAN_LLM_* are set (issue 11)
+    app.state.llm = make_llm(settings)  # an OpenAI-compatible client when WENYUAN_LLM_* are set (issue 11)
     app.add_middleware(HttpGuard, settings=settings)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error(exc.status, exc.code, exc.message, exc.headers)
+        return error(exc.status, exc.code, exc.message, exc.headers, request.url.path, getattr(exc, "param", None))
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        return error(422, exc.code, str(exc))
+        return error(422, exc.code, str(exc), path=request.url.path)
 
     @app.exception_handler(IndexMissingError)
     async def _missing(request: Request, exc: IndexMissingError) -> JSONResponse:
-        return error(503, exc.code, str(exc))
+        return error(503, exc.code, str(exc), path=request.url.path)
+
+    @app.exception_handler(MilvusUnavailable)
+    async def _milvus(request: Request, exc: MilvusUnavailable) -> JSONResponse:
+        return error(503, exc.code, str(exc), path=request.url.path)
 
     @app.exception_handler(BusyError)
     async def _busy(request: Request, exc: BusyError) -> JSONResponse:
-        return error(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)})
+        return error(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)}, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error(*_validation_message(exc))
+        return error(*_validation_message(exc), path=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -150,21 +168,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "not_found": f"nothing at {request.url.path}; the API is described at /docs",
             "method_not_allowed": f"{request.method} is not allowed on {request.url.path}; use {headers.get('Allow', 'another method')}",
         }.get(code, str(exc.detail))
-        response = error(exc.status_code, code, message)
+        response = error(exc.status_code, code, message, path=request.url.path)
         response.headers.update(headers)
         return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return error(500, "internal_error", "the server failed to answer this request; see the server log")
+        return error(500, "internal_error", "the server failed to answer this request; see the server log", path=request.url.path)
 
     @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
     def health() -> Any:
         index = live.get().retriever.index
+        if settings.store == "milvus":
+            index.latest_build()  # Milvus must answer now, not only when the server started
         return {
             "status": "ok",
             "model": index.manifest.model_id,
-            "chunks": len(index.chunks),
+            "chunks": index.manifest.chunks,
             "build": index.manifest.build,
             "built_at": index.manifest.created,
             "writes": settings.api_token is not None,
@@ -178,11 +198,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with admission.slot():
             return JSONResponse(live.get().search(body.question, body.k, body.mode).to_json())
 
-    @app.post("/api/chat", responses={200: {"model": ChatResponse}, **body_errors})
-    def chat_turn(body: ChatRequest) -> JSONResponse:
+    chat_ok = {
+        "model": ChatResponse,
+        "description": 'the answer; with "stream": true (or Accept: text/event-stream), server-sent events instead: '
+        '`delta` ({"text"}) pieces, then `answer` (this object)',
+        "content": {
+            "text/event-stream": {
+                "schema": {  # one event (OpenAPI before 3.2 describes each event, not the stream)
+                    "type": "object",
+                    "required": ["event", "data"],
+                    "properties": {
+                        "event": {"enum": ["delta", "answer", "error"]},
+                        "data": {
+                            "type": "string",
+                            "contentMediaType": "application/json",
+                            "description": 'delta: {"text"}; answer: the ChatResponse object; error: the error shape',
+                        },
+                    },
+                }
+            }
+        },
+    }
+
+    @app.post("/api/chat", responses={200: chat_ok, **body_errors})
+    def chat_turn(body: ChatRequest, request: Request) -> Response:
         messages = [m.model_dump() for m in body.messages]
         with admission.slot():
-            return JSONResponse(chat.answer(live.get().retriever, messages, body.k, body.mode, app.state.llm).to_json())
+            turn = chat.prepare(live.get().retriever, messages, body.k, body.mode)
+        # The LLM (if any) answers outside the slot: its seconds do not hold the embedding model's queue.
+        if body.stream or "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(chat_events(chat.finish(turn, app.state.llm, stream=True)), media_type="text/event-stream")
+        return JSONResponse(chat.final(chat.finish(turn, app.state.llm)).to_json())
 
     @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
     def list_documents() -> Any:
@@ -202,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return documents.detail(index, doc)
 
     add_document_writes(app, settings, live, _errors)
+    add_openai_routes(app, settings, live, admission)
 
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

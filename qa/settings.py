@@ -83,5 +83,18 @@ class Settings(BaseSettings):
     llm_api_key: Optional[SecretStr] = Field(None, description="sent as Authorization: Bearer; unset for local servers")
     llm_timeout: float = Field(30.0, gt=0, le=600, description="seconds the whole LLM answer may take before the quoted answer is given")
     llm_passages: int = Field(5, ge=1, le=20, description="top passages handed to the LLM, numbered [1]..[n]")
+    # Where the index lives (issue 10): local files, or a Milvus collection shared by several servers
+    store: Literal["local", "milvus"] = Field("local", description="local: FAISS + bm25s files in index_dir; milvus: a Milvus collection")
+    milvus_uri: str = Field(
+        "", description="a file path (embedded milvus-lite) or http://host:19530 (a server or cluster); default <index_dir>/milvus.db"
+    )
+    milvus_token: Optional[SecretStr] = Field(None, description="Milvus credentials: 'user:password' or an API key (Zilliz)")
+    milvus_collection: str = Field(
+        "wenyuan", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,150}$", description="name prefix of the index's collections"
+    )
+    # OpenAI-compatible API (issue 11): web pages allowed to call /v1 from the browser
+    cors_origins: str = Field(
+        "", description="comma-separated origins whose pages may call /v1 (e.g. https://app.nextchat.dev; '*': any); empty: none"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -59,6 +59,7 @@ class Manifest:
     build_seconds: float
     format: int = FORMAT
     previous: str = ""
+    collections: str = ""  # the Milvus store: name prefix of the collections this build's data is in
 
     def matches(self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]) -> bool:
         """True when rebuilding would produce the same index."""
@@ -104,11 +105,15 @@ def _older_format(index_dir: Path) -> bool:
         return False
 
 
+def new_build_name() -> str:
+    return f"build-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+
+
 def new_build_dir(index_dir: Path) -> Path:
     """A fresh ``build-*`` folder; ``os.mkdir`` so the umask applies (``mkdtemp`` forces 0700)."""
     index_dir.mkdir(parents=True, exist_ok=True)
     while True:
-        path = index_dir / f"build-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+        path = index_dir / new_build_name()
         try:
             path.mkdir()
             return path

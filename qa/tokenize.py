@@ -77,6 +77,7 @@ class Segmenter:
         if mode not in ("search", "accurate"):
             raise ValueError(f"unknown jieba mode {mode!r}: use search or accurate")
         self.mode = mode
+        self.user_dict = user_dict
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         with self._lock:

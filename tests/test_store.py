@@ -13,9 +13,11 @@ import pytest
 from qa import store
 from qa.errors import IndexMissingError
 from qa.indexing import build_index
-from qa.retrieval import LoadedIndex
+from qa.local_index import LoadedIndex
 from qa.settings import Settings
-from tests.conftest import SEEDS, SMALL
+from tests.conftest import local_only, SEEDS, SMALL
+
+pytestmark = local_only
 
 
 
@@ -31,7 +33,7 @@ def test_unchanged_corpus_is_not_rebuilt_and_changes_are_detected(small_corpus, 
     changed = build_index(small_corpus, settings, embedder, progress=False)
     assert changed.rebuilt and changed.manifest.fingerprint != first.manifest.fingerprint
     index = LoadedIndex.load(settings.index_dir)
-    assert any("采茶工三百人" in c.text for c in index.chunks)
+    assert any("采茶工三百人" in c.text for c in index.chunk_list)
 
     retitled = build_index(small_corpus, settings.model_copy(update={"title_in_embedding": False}), embedder, progress=False)
     assert retitled.rebuilt
@@ -103,7 +105,7 @@ def test_crash_mid_build_leaves_previous_index_loadable(tmp_path, embedder):
     assert len(list(settings.index_dir.glob("build-*"))) == 2, "the killed build left its partial folder"
     after = store.read_manifest(settings.index_dir)
     assert after == before
-    assert len(LoadedIndex.load(settings.index_dir).chunks) == before.chunks
+    assert len(LoadedIndex.load(settings.index_dir).chunk_list) == before.chunks
 
 
 def test_crash_of_first_build_leaves_nothing_that_loads(tmp_path):

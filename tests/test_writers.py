@@ -15,9 +15,11 @@ from pathlib import Path
 
 
 from qa import store
-from qa.retrieval import LoadedIndex
+from qa.local_index import LoadedIndex
 from qa.writer_lock import hold
-from tests.conftest import ROOT, SEEDS, SMALL
+from tests.conftest import local_only, ROOT, SEEDS, SMALL
+
+pytestmark = local_only
 
 QA = str(ROOT / ".venv" / "bin" / "qa")
 BUSY = re.compile(r"^error: another `qa index` \(pid \d+\) is writing .+; nothing was done: run again when it has finished$")
@@ -121,7 +123,7 @@ def test_kill_9_mid_build_keeps_the_index_and_the_next_run_removes_the_leftovers
     stale = _builds(index_dir) - {before.build}
     assert len(stale) == 1, "the killed run left its partial build"
     assert store.read_manifest(index_dir) == before
-    assert len(LoadedIndex.load(index_dir).chunks) == before.chunks, "the previous index is still served"
+    assert len(LoadedIndex.load(index_dir).chunk_list) == before.chunks, "the previous index is still served"
 
     rc, err = _finish(_index(small_corpus, index_dir))
     assert rc == 0, "the kernel released the killed writer's lock"
@@ -141,7 +143,7 @@ def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_
     proc = _index(small_corpus, index_dir)
     _kill_mid_build(proc, index_dir, before.build)
     assert store.read_manifest(index_dir) == before
-    assert {c.doc for c in LoadedIndex.load(index_dir).chunks} == {SMALL}, "the previous build is still served"
+    assert {c.doc for c in LoadedIndex.load(index_dir).chunk_list} == {SMALL}, "the previous build is still served"
 
     proc = _index(small_corpus, index_dir, "--json")
     out, err = proc.communicate(timeout=600)
@@ -151,7 +153,7 @@ def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_
     assert report["reused"] == before.chunks, "the unchanged page is not embedded again"
     assert report["embedded"] == report["chunks"] - before.chunks
     assert _builds(index_dir) == {report["build"], before.build}, "the killed run's folder is gone"
-    assert {c.doc for c in LoadedIndex.load(index_dir).chunks} == {SMALL, added}
+    assert {c.doc for c in LoadedIndex.load(index_dir).chunk_list} == {SMALL, added}
 
 
 def test_index_files_get_the_modes_of_the_umask(small_corpus, tmp_path):

@@ -236,6 +236,102 @@
     return data;
   }
 
+  /**
+   * POST /api/chat asking for server-sent events (Accept: text/event-stream):
+   * `delta` events carry pieces of the answer as each is ready (a quoted line,
+   * or a generated sentence once it has been checked against its sources);
+   * `answer` carries the whole answer object. onText gets the text so far.
+   */
+  async function chatStream(body, onText) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      let response;
+      try {
+        response = await fetch("/api/chat", {
+          method: "POST",
+          signal: controller.signal,
+          headers: { Accept: "text/event-stream", "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      } catch (err) {
+        if (err && err.name === "AbortError") throw new ApiError("服务器响应超时，请稍后再试。", 0, "timeout");
+        throw new ApiError("无法连接服务器，请检查网络或稍后再试。", 0, "network");
+      }
+      if (!response.ok) {
+        let data = null;
+        try {
+          data = await response.json();
+        } catch (_) {
+          data = null;
+        }
+        const error = data && data.error;
+        if (error && typeof error.message === "string" && error.message) {
+          throw new ApiError(error.message, error.status || response.status, error.code || "error");
+        }
+        throw new ApiError(`服务器出错（HTTP ${response.status}），请稍后再试。`, response.status, "http");
+      }
+      let text = "";
+      let final = null;
+      const handle = (block) => {
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (!data.length) return;
+        let payload;
+        try {
+          payload = JSON.parse(data.join("\n"));
+        } catch (_) {
+          throw new ApiError("服务器返回了无法识别的内容。", response.status, "bad_response");
+        }
+        if (name === "delta" && payload && typeof payload.text === "string") {
+          text += payload.text;
+          onText(text);
+        } else if (name === "answer" && payload && typeof payload === "object") {
+          final = payload;
+        } else if (name === "error") {
+          const error = (payload && payload.error) || {};
+          throw new ApiError(String(error.message || "服务器出错，请稍后再试。"), error.status || 500, error.code || "error");
+        }
+      };
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const consume = (chunk, done) => {
+        buffer += chunk.replace(/\r\n?/g, "\n");
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          handle(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+        }
+        if (done && buffer.trim()) handle(buffer);
+      };
+      try {
+        if (response.body && response.body.getReader) {
+          const reader = response.body.getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            consume(decoder.decode(value, { stream: true }), false);
+          }
+          consume(decoder.decode(), true);
+        } else {
+          consume(await response.text(), true);
+        }
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        if (err && err.name === "AbortError") throw new ApiError("服务器响应超时，请稍后再试。", 0, "timeout");
+        throw new ApiError("连接中断，请稍后再试。", 0, "network");
+      }
+      if (!final) throw new ApiError("服务器返回了无法识别的内容。", response.status, "bad_response");
+      return final;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   // ------------------------------------------------------------ messages
   function hideWelcome() {
     if (welcome && welcome.parentNode) welcome.remove();
@@ -270,6 +366,18 @@
     conversation.appendChild(node);
     scrollConversationToBottom();
     return node;
+  }
+
+  /** The answer as it arrives, plain text; replaced by the full answer when it is complete. */
+  function addStreaming() {
+    const text = h("p", { className: "answer-text", testid: "streaming-text" });
+    const node = h(
+      "div",
+      { className: "message message-streaming", testid: "message-streaming", attrs: { "aria-busy": "true" } },
+      h("div", { className: "bubble bubble-answer is-streaming" }, text)
+    );
+    conversation.appendChild(node);
+    return { node, text };
   }
 
   function addError(message) {
@@ -334,6 +442,9 @@
         )
       );
     }
+
+    const note = generationNote(data);
+    if (note) bubble.appendChild(note);
 
     // Answer text with [n] markers turned into buttons.
     const answer = h("p", { className: "answer-text", testid: "answer-text" });
@@ -408,6 +519,43 @@
     );
     conversation.appendChild(node);
     return node;
+  }
+
+  /**
+   * How the answer was made, when an LLM is configured: written by the model
+   * (every sentence checked against the passage it cites; how many were
+   * dropped), or quoted because the model's answer could not be used.
+   * Nothing when no LLM is configured: quoted answers look as they always did.
+   */
+  function generationNote(data) {
+    const dropped = Array.isArray(data.unsupported) ? data.unsupported.length : 0;
+    if (data.generated) {
+      const note = h(
+        "p",
+        { className: "generation-note is-generated", testid: "generated-badge" },
+        h("span", { className: "generation-badge", text: "由模型撰写 · 已逐句核对来源" })
+      );
+      if (dropped) {
+        note.appendChild(h("span", { className: "generation-dropped", testid: "unsupported-note", text: `已删除 ${dropped} 句无出处的内容` }));
+      }
+      return note;
+    }
+    if (data.generation_note && !data.abstained) {
+      return h(
+        "p",
+        {
+          className: "generation-note is-fallback",
+          testid: "generation-fallback",
+          title: String(data.generation_note),
+        },
+        h("span", {
+          text: dropped
+            ? `模型的回答有 ${dropped} 句无出处，未采用；以下为原文摘录`
+            : "模型暂时无法回答，以下为原文摘录",
+        })
+      );
+    }
+    return null;
   }
 
   function citationMeta(citation) {
@@ -485,20 +633,25 @@
     autosize();
     scrollConversationTo(userNode);
     const thinking = addThinking();
+    let streaming = null;
 
     const { mode, k } = currentSettings();
     const messages = history.concat([{ role: "user", content: question }]);
     try {
-      const data = await api("/api/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ messages, k, mode }),
+      const data = await chatStream({ messages, k, mode }, (textSoFar) => {
+        if (!streaming) {
+          thinking.remove();
+          streaming = addStreaming();
+        }
+        streaming.text.textContent = textSoFar;
       });
       thinking.remove();
+      if (streaming) streaming.node.remove();
       addAnswer(data, question);
       history.push({ role: "user", content: question }, { role: "assistant", content: String(data.answer || "") });
     } catch (err) {
       thinking.remove();
+      if (streaming) streaming.node.remove();
       addError(err instanceof ApiError ? err.message : "出现了意外错误，请刷新页面后再试。");
       if (!(err instanceof ApiError)) console.error(err);
     } finally {

@@ -62,7 +62,7 @@ def build(corpus_dir: Path, settings: Settings, embedder: Embedder, *, lock: Wri
 
 
 def _milvus_options(options: dict[str, Any]) -> dict[str, Any]:
-    from qa.indexing import _stderr
+    from qa.indexing import warn_on_stderr
 
-    options.setdefault("warn", _stderr)
+    options.setdefault("warn", warn_on_stderr)
     return options

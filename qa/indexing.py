@@ -35,7 +35,7 @@ from qa.writer_lock import WriterLock, hold
 Warn = Callable[[str], None]
 
 
-def _stderr(msg: str) -> None:
+def warn_on_stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
@@ -175,7 +175,7 @@ def build_index(
     *,
     force: bool = False,
     progress: bool = True,
-    warn: Warn = _stderr,
+    warn: Warn = warn_on_stderr,
     faiss_kind: str = "auto",
     lock: WriterLock | None = None,
     segmenter: Segmenter | None = None,
@@ -268,7 +268,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         part = previous.part(doc.name, hashes[doc.name]) or parts.of(doc)
         chunks.extend(part.chunks)
         tokens.extend(part.tokens)
-    _warn_unchunked(loaded.documents, chunks, warn)
+    warn_unchunked(loaded.documents, chunks, warn)
     _check_unique(chunks)
 
     texts = [embedding_text(c, settings.title_in_embedding) for c in chunks]
@@ -284,8 +284,8 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         store.write_chunks(build_dir, chunks, documents)
         save_tokens(build_dir, tokens)
         write_lexical(build_dir, LexicalIndex.build(tokens), previous.pinyin)
-        vectors, new_rows, embedded = _fill(embedder, passage_keys, texts, previous.passages, progress, "embedding")
-        sentence_vectors, _, sentences_embedded = _fill(
+        vectors, new_rows, embedded = fill_vectors(embedder, passage_keys, texts, previous.passages, progress, "embedding")
+        sentence_vectors, _, sentences_embedded = fill_vectors(
             embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences"
         )
         store.save_keys(build_dir / store.PASSAGE_KEYS, passage_keys)
@@ -346,7 +346,7 @@ class VectorSource(Protocol):
         """The vectors already made for any of ``keys`` (content keys), by key."""
 
 
-def _fill(
+def fill_vectors(
     embedder: Embedder, keys: list[bytes], texts: list[str], source: VectorSource, progress: bool, what: str
 ) -> tuple[np.ndarray, set[int], int]:
     """Vectors for every row: from ``source`` by content key, else embedded (each distinct text once).
@@ -369,7 +369,7 @@ def _fill(
     return vectors, {r for rows in missing.values() for r in rows}, len(missing)
 
 
-def _warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -> None:
+def warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -> None:
     """A file that decodes but gives no passage (e.g. headings only) would otherwise vanish silently."""
     chunked = {c.doc for c in chunks}
     for doc in documents:

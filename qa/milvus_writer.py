@@ -30,8 +30,8 @@ from qa.indexing import (
     IndexReport,
     Parts,
     Warn,
-    _fill,
-    _warn_unchunked,
+    fill_vectors,
+    warn_unchunked,
     changes,
     embedding_text,
     retrieval_text_options,
@@ -143,13 +143,13 @@ class _Writer:
         """Insert chunks and their sentences, embedding only what ``source`` lacks."""
         texts = [embedding_text(c, self.settings.title_in_embedding) for c in chunks]
         keys = self._keys(texts)
-        vectors, new_rows, embedded = _fill(
+        vectors, new_rows, embedded = fill_vectors(
             self.embedder, keys, texts, MilvusVectors(self.client, source and f"{source}_chunks", "passage_key", "dense"),
             self.progress, "embedding",
         )
         spans, sentence_texts = sentence_index.split(chunks)
         sentence_keys = self._keys(sentence_texts)
-        sentence_vectors, _, sentences_embedded = _fill(
+        sentence_vectors, _, sentences_embedded = fill_vectors(
             self.embedder, sentence_keys, sentence_texts, MilvusVectors(self.client, source and f"{source}_sentences", "key", "vector"),
             self.progress, "sentences",
         )
@@ -211,7 +211,7 @@ class _Writer:
 
     def rebuild(self, current, documents, hashes, fp, options, skipped, started, reuse: bool) -> IndexReport:
         chunks, tokens = self._chunked(documents)
-        _warn_unchunked(documents, chunks, self.warn)
+        warn_unchunked(documents, chunks, self.warn)
         build = store.new_build_name()
         prefix = ms.create_build(self.client, self.settings, build, self.embedder.dimension)
         source = current.collections if (current is not None and reuse and current.collections) else None

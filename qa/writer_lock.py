@@ -51,11 +51,16 @@ def _open_lock_file(index_dir: Path) -> int:
 
 
 def _holder(fd: int) -> str:
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return ""
-    return f" (pid {text})" if text.isdigit() else ""
+    """`` (pid N)`` of the writer holding the lock; it writes its pid just after locking, so wait a moment for it."""
+    for _ in range(20):
+        try:
+            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError:
+            return ""
+        if text.isdigit():
+            return f" (pid {text})"
+        time.sleep(0.01)
+    return ""
 
 
 @contextmanager

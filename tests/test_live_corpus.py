@@ -164,6 +164,27 @@ def test_the_same_paragraph_in_two_documents_keeps_both_citations(live):
         live.delete("shared_b.txt")
 
 
+def test_two_uploads_at_once_both_land(live):
+    names = ("lishui_a.txt", "lishui_b.txt")
+    texts = (V1.replace("青田县", "莲都区"), V1.replace("青田县", "龙泉市"))
+    results: dict[str, httpx.Response] = {}
+    threads = [threading.Thread(target=lambda n=n, t=t: results.__setitem__(n, live.put(n, t))) for n, t in zip(names, texts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert [results[n].status_code for n in names] == [201, 201], [r.text for r in results.values()]
+        assert results[names[0]].json()["build"] != results[names[1]].json()["build"], "one after the other"
+        listed = {d["doc"] for d in httpx.get(f"{live.url}/api/documents").json()["documents"]}
+        assert set(names) <= listed
+        for n, place in zip(names, ("莲都区", "龙泉市")):
+            assert n in docs_hit(live.search(f"{place}有多少家规上工业企业复工"))
+    finally:
+        for n in names:
+            live.delete(n)
+
+
 def test_json_upload_with_metadata_and_a_gb18030_upload(live):
     body = {"text": V1.replace("青田县", "景宁县"), "metadata": {"publication": "景宁报", "date": "2020-04", "url": "https://example.org/jn"}}
     resp = httpx.put(f"{live.url}/api/documents/jingning.txt", json=body, headers=AUTH, timeout=WAIT)

@@ -16,7 +16,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import HEALTH_QUESTION, OUTPUT, PHONE, ask, browser, no_horizontal_scroll, open_page  # noqa: E402,F401
+from tests.test_web_page import HEALTH_QUESTION, OUTPUT, PHONE, ask, browser, checked_page, no_horizontal_scroll, open_page  # noqa: E402,F401
 
 FACT = "截至3月1日，庆元县申领健康码共89423人，申领率为64.24%"
 INVENTED = "庆元县健康码申领率比嘉兴市高出12.5个百分点"
@@ -39,11 +39,8 @@ def llm_url(settings, standin):
 @pytest.fixture
 def page(browser, llm_url, standin):
     standin.clear()
-    page = open_page(browser, llm_url)
-    yield page
-    errors = list(page.js_errors)
-    page.context.close()
-    assert not errors, f"uncaught JavaScript errors: {errors}"
+    with checked_page(browser, llm_url) as page:
+        yield page
 
 
 def fact_passage(body: dict) -> int:

@@ -19,7 +19,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import OUTPUT, PHONE, ROOT, ask, browser, no_horizontal_scroll, open_page  # noqa: E402,F401
+from tests.test_web_page import OUTPUT, PHONE, ROOT, ask, browser, checked_page, no_horizontal_scroll, open_page  # noqa: E402,F401
 
 TOKEN = "library-test-token"
 SEED_COUNT = 5
@@ -76,11 +76,8 @@ def library_url(library_settings):
 
 @pytest.fixture
 def library_page(browser, library_url):
-    page = open_page(browser, library_url)
-    yield page
-    errors = list(page.js_errors)
-    page.context.close()
-    assert not errors, f"uncaught JavaScript errors: {errors}"
+    with checked_page(browser, library_url) as page:
+        yield page
 
 
 # ----------------------------------------------------------------- helpers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,13 +70,20 @@ def open_page(browser, server_url, viewport=DESKTOP):
     return page
 
 
-@pytest.fixture
-def page(browser, server_url):
-    page = open_page(browser, server_url)
+@contextmanager
+def checked_page(browser, url, viewport=DESKTOP):
+    """A fresh page of ``url``; closing it fails the test if any JavaScript error went uncaught."""
+    page = open_page(browser, url, viewport)
     yield page
     errors = list(page.js_errors)
     page.context.close()
     assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, server_url):
+    with checked_page(browser, server_url) as page:
+        yield page
 
 
 # ----------------------------------------------------------------- helpers

@@ -54,9 +54,9 @@ def index(
 ) -> None:
     """Build the index of a corpus folder, or bring it up to date: only added or changed documents are embedded."""
     from embeddings.factory import load_embedder
-    from qa.index_factory import build
+    from qa.index.factory import build
     from qa.render import render_index_report
-    from qa.writer_lock import hold
+    from qa.index.writer_lock import hold
 
     settings = settings_for(
         index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix, store=store, milvus_uri=milvus_uri
@@ -83,7 +83,7 @@ def search(
     """Find the passages that answer a question, with citations."""
     from qa.engine import Wenyuan
     from qa.render import render_result
-    from qa.retrieval import check_query
+    from qa.search.retrieval import check_query
 
     settings = settings_for(index_dir, store=store, milvus_uri=milvus_uri)
     check_query(question, k, mode, settings)
@@ -105,9 +105,9 @@ def serve(
     """Serve the chat page at / and the HTTP API at /api (docs at /docs)."""
     import uvicorn
 
-    from qa.http_guard import is_loopback
-    from qa.index_factory import require_manifest
-    from qa.server import create_app
+    from qa.api.http_guard import is_loopback
+    from qa.index.factory import require_manifest
+    from qa.api.server import create_app
 
     settings = settings_for(index_dir, host=host, port=port, store=store, milvus_uri=milvus_uri)
     require_manifest(settings)
@@ -136,8 +136,8 @@ def evaluate_cmd(
 ) -> None:
     """Measure retrieval on a question set: metrics per mode, per type, and abstention."""
     from qa.engine import Wenyuan
-    from qa.evaluate import check_gate, evaluate, format_report
-    from qa.questions import SHIPPED, load_questions
+    from qa.evaluation.evaluate import check_gate, evaluate, format_report
+    from qa.evaluation.questions import SHIPPED, load_questions
 
     settings = settings_for(index_dir, store=store, milvus_uri=milvus_uri)
     wanted = [m.strip() for m in modes.split(",") if m.strip()]
@@ -150,7 +150,7 @@ def evaluate_cmd(
     engine = Wenyuan.open(**settings.model_dump())
     report = evaluate(engine.retriever, qs, wanted, k)
     if out is not None:
-        from qa.charts import write_outputs
+        from qa.evaluation.charts import write_outputs
 
         for path in write_outputs(report, out):
             typer.echo(f"wrote {path}", err=True)
@@ -170,9 +170,14 @@ def bench(
     full: bool = typer.Option(False, help="measure the model's speed on 1000 synthetic chunks instead of ~200"),
     as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON instead of tables"),
     out: Optional[Path] = typer.Option(None, help="also write the printed output to this file"),
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = typer.Option(
+        None, "--milvus-uri", help="a Milvus server to measure (its <collection>_bench_* collections are dropped "
+        "afterwards) [default: embedded milvus-lite in a temporary folder]"
+    ),
 ) -> None:
     """Benchmark indexing and search: the seeds for real, then synthetic corpora at scale."""
-    from qa.bench import format_report, run_bench
+    from qa.evaluation.bench import format_report, run_bench
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
@@ -180,7 +185,8 @@ def bench(
         fail(f"--sizes must be comma-separated whole numbers, got {sizes!r}")
     if not size_list or min(size_list) < 20:
         fail("--sizes needs at least one size of 20 chunks or more, e.g. --sizes 1000,10000")
-    report = run_bench(size_list, full=full)
+    settings = settings_for(None, store=store, milvus_uri=milvus_uri)
+    report = run_bench(size_list, full=full, settings=settings)
     text = json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report)
     typer.echo(text)
     if out is not None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.factory import load_embedder
-from qa.index_factory import open_index
+from qa.index.factory import open_index
 from qa.models import SearchResult
-from qa.retrieval import Retriever
+from qa.search.retrieval import Retriever
 from qa.settings import Settings
 
 

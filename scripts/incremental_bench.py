@@ -4,7 +4,7 @@
 
 A benchmark, not a test: it prints numbers. The base corpus is ~250 synthetic
 pages made of the seeds' own sentences (shuffled, place names and numbers
-varied, as qa/bench.py does) so chunking, jieba and BM25 see real Chinese. Its
+varied, as qa/evaluation/bench.py does) so chunking, jieba and BM25 see real Chinese. Its
 VECTORS ARE SYNTHETIC: embedding 10 000 passages and ~30 000 sentences with the
 real model takes most of an hour, so the base build uses an embedder that
 answers with hash-seeded random unit vectors under the real model's id and
@@ -50,13 +50,18 @@ sys.path.insert(0, str(ROOT))
 
 from embeddings import vector_index  # noqa: E402
 from embeddings.base import Delegating, Embedder, Progress, normalise  # noqa: E402
-from qa import indexing, layout, lexical, previous_build, sentence_index, store  # noqa: E402
-from qa.chunking import chunk_document  # noqa: E402
-from qa.corpus import corpus_limits, load_corpus  # noqa: E402
-from qa.indexing import IndexReport, build_index, embedding_text  # noqa: E402
-from qa.previous_build import content_key  # noqa: E402
+from qa.index import build as indexing  # noqa: E402
+from qa.ingest import layout
+from qa.index import lexical
+from qa.index import previous_build
+from qa.index import sentence_index
+from qa.index import store
+from qa.ingest.chunking import chunk_document  # noqa: E402
+from qa.ingest.corpus import corpus_limits, load_corpus  # noqa: E402
+from qa.index.build import IndexReport, build_index, embedding_text  # noqa: E402
+from qa.index.previous_build import content_key  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.tokenize import Segmenter  # noqa: E402
+from qa.text.tokenize import Segmenter  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 PROBE = "001_5f0faa43977e8169.txt"  # the page added; the synthetic pages are made from the other four
@@ -330,10 +335,10 @@ def profile_cycle(corpus: Path, settings: Settings, embedder: Embedder, extras: 
 def serving_cost(settings: Settings, embedder: Embedder, repeats: int) -> list[tuple[float, float]]:
     """What a server does after build_index and before a PUT/DELETE answers: open the new build (LiveEngine._open)."""
     try:
-        from qa.local_index import LoadedIndex
+        from qa.index.local_index import LoadedIndex
     except ImportError:  # before the search-index split
-        from qa.retrieval import LoadedIndex  # type: ignore[no-redef]
-    from qa.retrieval import Retriever
+        from qa.search.retrieval import LoadedIndex  # type: ignore[no-redef]
+    from qa.search.retrieval import Retriever
 
     out = []
     for _ in range(repeats):
@@ -351,7 +356,7 @@ def code_identity() -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     modified = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(path.stat().st_mtime))
-    return f"git HEAD {head or '?'} + working tree; qa/indexing.py sha256 {digest}, modified {modified} UTC"
+    return f"git HEAD {head or '?'} + working tree; qa/index/build.py sha256 {digest}, modified {modified} UTC"
 
 
 def median(values: list[float]) -> float:

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from qa.questions import SHIPPED, load_questions
+from qa.evaluation.questions import SHIPPED, load_questions
 
 _local = threading.local()
 

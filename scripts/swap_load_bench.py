@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from load_test import Busy, pct, post  # noqa: E402
-from qa.questions import SHIPPED, load_questions  # noqa: E402
+from qa.evaluation.questions import SHIPPED, load_questions  # noqa: E402
 
 QA = ROOT / ".venv" / "bin" / "qa"
 HOST = "127.0.0.1"

@@ -15,11 +15,11 @@ import itertools
 import re
 from pathlib import Path
 
-from qa.abstain import evidence, should_abstain
+from qa.answer.abstain import evidence, should_abstain
 from qa.engine import Wenyuan
-from qa.evaluate import evaluate, with_fusion
-from qa.quotes import candidates
-from qa.questions import SHIPPED, load_questions
+from qa.evaluation.evaluate import evaluate, with_fusion
+from qa.answer.quotes import candidates
+from qa.evaluation.questions import SHIPPED, load_questions
 
 
 def halves(questions):

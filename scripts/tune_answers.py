@@ -16,11 +16,11 @@ import itertools
 import re
 from dataclasses import replace
 
-from qa.chat import compose
+from qa.answer.chat import compose
 from qa.engine import Wenyuan
-from qa.evaluate import answer_correct
-from qa.highlight import TUNED
-from qa.questions import SHIPPED, load_questions
+from qa.evaluation.evaluate import answer_correct
+from qa.search.highlight import TUNED
+from qa.evaluation.questions import SHIPPED, load_questions
 
 
 def halves(questions):

@@ -53,7 +53,7 @@ def embedder():
 
 def built(corpus: Path, embedder, **settings):
     """Settings of a fresh index of ``corpus`` in the store under test."""
-    from qa.index_factory import build
+    from qa.index.factory import build
     from qa.settings import Settings
 
     s = Settings(store=STORE, **settings)
@@ -69,8 +69,8 @@ def settings(tmp_path_factory, embedder):
 @pytest.fixture(scope="session")
 def engine(settings, embedder):
     from qa.engine import Wenyuan
-    from qa.index_factory import open_index
-    from qa.retrieval import Retriever
+    from qa.index.factory import open_index
+    from qa.search.retrieval import Retriever
 
     return Wenyuan(Retriever(open_index(settings), embedder, settings))
 
@@ -89,7 +89,7 @@ def live_server(settings, healthy: bool = True) -> Iterator[str]:
     """
     import uvicorn
 
-    from qa.server import create_app
+    from qa.api.server import create_app
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

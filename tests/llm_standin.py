@@ -75,7 +75,7 @@ class StandIn:
 
 
 def passages_of(body: dict[str, Any]) -> list[str]:
-    """The numbered passages a chat-completions request hands the model (qa.generate's prompt), ``[1]`` first."""
+    """The numbered passages a chat-completions request hands the model (qa.answer.generate's prompt), ``[1]`` first."""
     user = body["messages"][-1]["content"]
     sources = user.split("资料：\n", 1)[1].rsplit("\n\n问题：", 1)[0]
     return [block.split("] ", 1)[1] for block in sources.split("\n\n[")]

@@ -10,12 +10,12 @@ import re
 
 import pytest
 
-from qa import chat
-from qa.answer_type import counted_unit, expected_type, focus_text, states, time_terms
-from qa.chat import NO_ANSWER, ChatAnswer
-from qa.evaluate import answer_correct, answer_text
+from qa.answer import chat
+from qa.text.answer_type import counted_unit, expected_type, focus_text, states, time_terms
+from qa.answer.chat import NO_ANSWER, ChatAnswer
+from qa.evaluation.evaluate import answer_correct, answer_text
 from qa.models import SearchResult
-from qa.questions import Question
+from qa.evaluation.questions import Question
 
 
 @pytest.mark.parametrize(

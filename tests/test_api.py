@@ -159,7 +159,7 @@ def test_concurrent_requests_are_safe(client):
 def test_health_is_503_until_an_index_loads(tmp_path):
     from fastapi.testclient import TestClient
 
-    from qa.server import create_app
+    from qa.api.server import create_app
     from qa.settings import Settings
 
     # base_url: the Host allow-list answers loopback names, not TestClient's default "testserver"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus, chunk_document
-from qa.corpus import load_corpus
-from qa.layout import FURNITURE_TITLES
+from qa.ingest.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_corpus, chunk_document
+from qa.ingest.corpus import load_corpus
+from qa.ingest.layout import FURNITURE_TITLES
 from qa.models import Chunk, Document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -264,7 +264,7 @@ def test_pure_and_versioned() -> None:
 
 
 def test_chunk_ids_follow_document_and_text_not_position():
-    from qa.chunking import ChunkingConfig, chunk_document
+    from qa.ingest.chunking import ChunkingConfig, chunk_document
     from qa.models import Document
 
     unmerged = ChunkingConfig(min_chars=0)

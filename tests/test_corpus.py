@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import CorpusLimits, decode, fingerprint, load_corpus
+from qa.ingest.corpus import CorpusLimits, decode, fingerprint, load_corpus
 from qa.errors import CorpusError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +264,7 @@ def test_every_indexed_name_round_trips_through_the_documents_api(tmp_path: Path
 
     import httpx
 
-    from qa.indexing import build_index
+    from qa.index.build import build_index
     from qa.settings import Settings
     from tests.conftest import live_server
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from qa.evaluate import evaluate
-from qa.questions import SHIPPED, Question, load_questions
+from qa.evaluation.evaluate import evaluate
+from qa.evaluation.questions import SHIPPED, Question, load_questions
 from tests.test_cli import qa
 
 METRICS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"}

@@ -43,7 +43,7 @@ CONFIG = schemathesis.Config.from_dict(
 
 def _document() -> dict:
     """The app's OpenAPI document; building it needs no index, so it can drive test collection."""
-    from qa.server import create_app
+    from qa.api.server import create_app
     from qa.settings import Settings
 
     return create_app(Settings()).openapi()

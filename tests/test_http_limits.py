@@ -151,7 +151,7 @@ def test_a_thousand_follow_ups_do_not_exhaust_the_stack(settings):
 def test_resolve_is_bounded_in_depth_and_work():
     import jieba.posseg
 
-    from qa.followup import resolve
+    from qa.answer.followup import resolve
 
     def tag(text: str) -> list[tuple[str, str]]:
         return [(p.word, p.flag) for p in jieba.posseg.cut(text)]

@@ -18,9 +18,9 @@ import pytest
 
 from tests.conftest import free_port, live_server
 from tests.llm_standin import llm_settings, passages_of
-from qa import chat
-from qa.llm import LlmClient, LlmFailure
-from qa.highlight import sentences
+from qa.answer import chat
+from qa.answer.llm import LlmClient, LlmFailure
+from qa.search.highlight import sentences
 
 HEALTH = "截至3月1日庆元县健康码申领率是多少"
 FACT = "截至3月1日，庆元县申领健康码共89423人，申领率为64.24%"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from qa.admission import Admission, BusyError
+from qa.api.admission import Admission, BusyError
 from tests.conftest import live_server
 
 QUESTIONS = [

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.metrics import first_relevant, hit_at, mrr_at, ndcg_at, score_all
+from qa.evaluation.metrics import first_relevant, hit_at, mrr_at, ndcg_at, score_all
 
 
 def test_hit_and_mrr():

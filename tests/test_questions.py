@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import InputError
-from qa.questions import SHIPPED, load_questions
+from qa.evaluation.questions import SHIPPED, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

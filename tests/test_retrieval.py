@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.fusion import reciprocal_rank, weighted_sum
-from qa.lexical import LexicalIndex
-from qa.tokenize import Segmenter
+from qa.search.fusion import reciprocal_rank, weighted_sum
+from qa.index.lexical import LexicalIndex
+from qa.text.tokenize import Segmenter
 from tests.conftest import SEEDS
 
 Q = "截至3月1日庆元县健康码申领率是多少"
@@ -96,7 +96,7 @@ def test_vectors_are_normalised(embedder):
 
 
 def test_place_scoping_moves_other_places_last():
-    from qa.scope import scoped
+    from qa.search.scope import scoped
 
     doc_of = {"1": "a", "2": "b", "3": "a", "4": "c"}.__getitem__
     assert scoped(["1", "2", "3", "4"], doc_of, {"b", "c"}) == ["2", "4", "1", "3"]
@@ -118,7 +118,7 @@ def test_follow_up_place_question_prefers_that_place(engine):
 
 
 def test_romanised_names_link_to_corpus_words():
-    from qa.romanize import linked_words, pinyin_keys
+    from qa.text.romanize import linked_words, pinyin_keys
 
     keys = pinyin_keys(["遂昌", "平湖", "车俊", "庆元县", "健康码", "ab"])
     assert keys["suichang"] == ["遂昌"] and "ab" not in keys

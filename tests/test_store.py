@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
+from qa.index import store
 from qa.errors import IndexMissingError
-from qa.indexing import build_index
-from qa.local_index import LoadedIndex
+from qa.index.build import build_index
+from qa.index.local_index import LoadedIndex
 from qa.settings import Settings
 from tests.conftest import local_only, SEEDS, SMALL
 
@@ -118,7 +118,7 @@ def test_crash_of_first_build_leaves_nothing_that_loads(tmp_path):
 
 def test_jieba_user_dictionary_is_used_and_tracked(small_corpus, tmp_path, embedder):
     from qa.engine import Wenyuan
-    from qa.tokenize import Segmenter
+    from qa.text.tokenize import Segmenter
 
     words = tmp_path / "words.txt"
     words.write_text("振通宏茶业 20 nz\n", encoding="utf-8")

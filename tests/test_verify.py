@@ -1,4 +1,4 @@
-"""The sentence verifier (qa.verify) and the streamed sentence splitter (qa.generate), as tables in Chinese.
+"""The sentence verifier (qa.answer.verify) and the streamed sentence splitter (qa.answer.generate), as tables in Chinese.
 
 The tagger is the retriever's real jieba segmenter, so names are found as the
 server finds them.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.generate import sentences
-from qa.tokenize import Segmenter
-from qa.verify import verify
+from qa.answer.generate import sentences
+from qa.text.tokenize import Segmenter
+from qa.answer.verify import verify
 
 HEALTH = "《庆元“健康码”申领率 全市第一》\n截至3月1日，庆元县健康码申领率达64.24%，居全市第一。"
 WORK = "《平湖企业复工》\n截至2月22日，平湖市共有1234家规上企业复工，复工率达95%。县委书记蓝伶俐主持召开会议，要求“应复尽复”。"

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 
-from qa import store
-from qa.local_index import LoadedIndex
-from qa.writer_lock import hold
+from qa.index import store
+from qa.index.local_index import LoadedIndex
+from qa.index.writer_lock import hold
 from tests.conftest import local_only, ROOT, SEEDS, SMALL
 
 pytestmark = local_only
@@ -167,7 +167,7 @@ def test_index_files_get_the_modes_of_the_umask(small_corpus, tmp_path):
         assert mode == (0o775 if path.is_dir() else 0o664), f"{path.relative_to(tmp_path)}: {oct(mode)}"
 
 
-JIEBA = "from qa.tokenize import Segmenter; print(Segmenter().tokens('健康码申领率'))"
+JIEBA = "from qa.text.tokenize import Segmenter; print(Segmenter().tokens('健康码申领率'))"
 
 
 def _segment(tmp_path: Path, cache_home: Path) -> tuple[Path, subprocess.CompletedProcess]:

@@ -1,0 +1,1 @@
+"""Hits → answer: follow-ups, abstention, quoted sentences, and optional LLM answers verified sentence by sentence."""

@@ -1,0 +1,1 @@
+"""Answer → HTTP: the FastAPI app (/api, /v1, the chat page), its guards, the documents API, the live engine."""

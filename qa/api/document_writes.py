@@ -1,0 +1,234 @@
+"""Adding, replacing and removing one corpus document, then indexing incrementally.
+
+Everything is checked before anything is touched: a bad name, unreadable text
+or a document with nothing to cite changes nothing. The file and
+``metadata.json`` are written atomically under the index folder's writer lock;
+if indexing then fails, both are put back as they were, so the corpus folder
+and the served build never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import stat
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from embeddings.base import Embedder
+from qa.index import store
+from qa.ingest.chunking import chunk_document
+from qa.ingest.corpus import SIDECAR, decode, unservable
+from qa.errors import ApiError
+from qa.index.factory import build
+from qa.index.build import IndexReport, chunking_config, settings_for_build
+from qa.models import Document
+from qa.settings import Settings
+from qa.text.tokenize import Segmenter
+from qa.index.writer_lock import hold
+
+log = logging.getLogger("wenyuan.documents")
+
+NAME_MAX_CHARS = 200
+NAME_MAX_BYTES = 255
+METADATA_FIELDS = ("publication", "date", "url")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    doc: str
+    chunks: int
+    embedded: int
+    reused: int
+    took_ms: float
+    build: str
+    created: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "took_ms": round(self.took_ms, 1),
+            "build": self.build,
+        }
+
+
+def check_name(name: str) -> str:
+    """A plain ``*.txt`` file name inside the corpus folder, or 400 saying what is wrong."""
+
+    def bad(why: str) -> ApiError:
+        return ApiError(400, "invalid_document", f"invalid document name {name[:80]!r}: {why}")
+
+    if "/" in name or "\\" in name:
+        raise bad("a plain file name is needed, without / or \\")
+    if "\x00" in name or ".." in name or name.startswith("."):
+        raise bad("it may not hold NUL or '..', nor start with '.'")
+    if not name.endswith(".txt") or name == ".txt":
+        raise bad("documents are .txt files, e.g. 2024-05-01_平湖.txt")
+    if len(name) > NAME_MAX_CHARS or len(name.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
+        raise bad(f"at most {NAME_MAX_CHARS} characters")
+    if any(unicodedata.category(c) in ("Cs", "Co", "Cn") for c in name) or unservable(name):
+        raise bad("it holds control or unassigned characters")
+    return name
+
+
+def read_text(raw: bytes) -> str:
+    """The upload as text by the corpus's own rules (UTF-8, else Chinese GB18030), or 422."""
+    try:
+        return decode(raw)[0]
+    except ValueError as exc:
+        raise ApiError(422, "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text") from None
+
+
+def check_metadata(metadata: dict[str, Any] | None, limit: int) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise ApiError(422, "invalid_request", "metadata must be an object, e.g. {\"date\": \"2022-03\"}")
+    out = {}
+    for key, value in metadata.items():
+        if key not in METADATA_FIELDS:
+            raise ApiError(422, "invalid_request", f"unknown metadata field {key!r}: use {', '.join(METADATA_FIELDS)}")
+        if not isinstance(value, str) or len(value) > limit:
+            raise ApiError(422, "invalid_request", f"metadata {key!r} must be text of at most {limit} characters")
+        out[key] = value
+    return out
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _read_if_file(path: Path) -> bytes | None:
+    """The current bytes, None when absent; 409 when the name is taken by a folder, link or device."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise ApiError(409, "not_a_document", f"{path.name} in the corpus folder is not a plain file; rename it first")
+    return path.read_bytes()
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        _atomic_write(path, before)
+
+
+def _sidecar_with(corpus: Path, name: str, metadata: dict[str, str] | None) -> bytes | None:
+    """metadata.json with the document's entry updated (given fields) or removed (None); None when unchanged."""
+    path = corpus / SIDECAR
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig")) if path.exists() else {}
+    except (OSError, ValueError) as exc:
+        raise ApiError(409, "corpus_error", f"{SIDECAR} in the corpus folder cannot be read ({exc}); fix it first") from None
+    if not isinstance(data, dict):
+        raise ApiError(409, "corpus_error", f"{SIDECAR} in the corpus folder is not a JSON object; fix it first")
+    if metadata is None:
+        if name not in data:
+            return None
+        data.pop(name)
+    else:
+        if not metadata:
+            return None
+        data[name] = {**data.get(name, {}), **metadata}
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+class DocumentWriter:
+    """Writes for one server: its index folder, its corpus folder and its (already loaded) model."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, manifest: store.Manifest, segmenter: Segmenter | None = None) -> None:
+        self.settings = settings_for_build(settings, manifest)
+        self.embedder = embedder
+        self.segmenter = segmenter
+        self.corpus = Path(manifest.corpus_dir)
+
+    def _corpus(self) -> Path:
+        if not self.corpus.is_dir():
+            raise ApiError(409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone")
+        return self.corpus
+
+    def put(self, name: str, text: str, metadata: dict[str, str], served_chunks: int = 0) -> WriteResult:
+        """Create or replace; ``served_chunks`` is the document's passages now, reported when nothing changed."""
+        started = time.perf_counter()
+        corpus = self._corpus()
+        raw = text.encode("utf-8")
+        if len(raw) > self.settings.document_max_bytes:
+            raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
+        text = read_text(raw)
+        if not chunk_document(Document(name, text, "utf-8", metadata), chunking_config(self.settings)):
+            raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
+        path = corpus / name
+        report, created = self._apply(path, raw, metadata)
+        if not report.rebuilt:  # the same text and metadata again: the served build already holds it
+            return WriteResult(name, served_chunks, 0, served_chunks, _ms(started), report.manifest.build, created)
+        work = report.per_document.get(name)
+        if work is None:
+            raise ApiError(500, "internal_error", f"{name} was written but not indexed; see the server log")
+        return WriteResult(name, work.chunks, work.embedded, work.reused, _ms(started), report.manifest.build, created)
+
+    def delete(self, name: str, chunks_before: int, documents_before: int) -> WriteResult:
+        started = time.perf_counter()
+        path = self._corpus() / name
+        if documents_before <= 1 and chunks_before:
+            raise ApiError(409, "last_document", f"{name} is the only document; add another before removing it")
+        report, _ = self._apply(path, None, None)
+        return WriteResult(name, chunks_before, 0, 0, _ms(started), report.manifest.build)
+
+    def _apply(self, path: Path, data: bytes | None, metadata: dict[str, str] | None) -> tuple[IndexReport, bool]:
+        """Write (or remove) the file and its metadata, index, and undo both if indexing fails."""
+        sidecar = path.parent / SIDECAR
+        with hold(self.settings.index_dir, self.settings.index_lock_wait) as lock:
+            before = _read_if_file(path)
+            if data is None and before is None:
+                raise ApiError(404, "unknown_document", f"no document named {path.name!r} in the corpus folder")
+            sidecar_before = _read_if_file(sidecar)
+            new_sidecar = _sidecar_with(path.parent, path.name, metadata if data is not None else None)
+            try:
+                if data is None:
+                    path.unlink()
+                else:
+                    _atomic_write(path, data)
+                if new_sidecar is not None:
+                    _atomic_write(sidecar, new_sidecar)
+                report = build(path.parent, self.settings, self.embedder, progress=False, warn=_log, lock=lock, segmenter=self.segmenter)
+            except BaseException:
+                _restore(path, before)
+                if new_sidecar is not None:
+                    _restore(sidecar, sidecar_before)
+                raise
+        return report, before is None
+
+
+def _log(message: str) -> None:
+    """Warnings about other files of the folder go to the server log, not to this upload's answer."""
+    log.warning("%s", message)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

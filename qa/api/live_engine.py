@@ -1,0 +1,119 @@
+"""The engine a server answers with, swapped for a new one whenever a build is committed.
+
+A request takes the engine once and uses only it, so it never mixes two builds;
+the swap is one reference assignment, so no request waits for it or fails
+because of it. The new build is loaded beside the old one (which the store
+keeps on disk one generation longer), and the model is loaded once and reused
+by every build made with it. A build that cannot be loaded leaves the old one
+served and is retried at the next look.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from qa.index import store
+from qa.engine import Wenyuan
+from qa.errors import ApiError, WenyuanError
+from qa.index.factory import served_build
+from qa.settings import Settings
+
+log = logging.getLogger("wenyuan.live")
+
+
+class LiveEngine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Wenyuan | None = None
+        self.failure: str | None = None
+        self._swap = threading.Lock()
+        self._stop = threading.Event()
+        self._seen: tuple[int, int] | None = None
+        self._thread = threading.Thread(target=self._run, name="wenyuan-live", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def get(self) -> Wenyuan:
+        engine = self.engine
+        if engine is None:
+            raise ApiError(503, "not_ready", self.failure or "the index is still loading; try again in a moment")
+        return engine
+
+    def _run(self) -> None:
+        self.refresh()
+        interval = self.settings.reload_interval_s
+        while interval > 0 and not self._stop.wait(interval):
+            if self._manifest_moved():
+                self.refresh()
+
+    def _manifest_moved(self) -> bool:
+        """Local: a commit replaces manifest.json (a new inode), so a stat tells without reading it.
+
+        Milvus: the manifest is a row, read with the served index's connection.
+        """
+        engine = self.engine
+        if self.settings.store == "milvus":
+            try:
+                build = engine.retriever.index.latest_build() if engine else served_build(self.settings)
+            except WenyuanError:
+                return False
+            return build is not None and (engine is None or build != engine.retriever.index.manifest.build)
+        try:
+            st = os.stat(Path(self.settings.index_dir) / store.MANIFEST)
+        except OSError:
+            return engine is None
+        return (st.st_ino, st.st_mtime_ns) != self._seen
+
+    def refresh(self) -> bool:
+        """Serve the committed build if it is not the one served already; True when it swapped."""
+        with self._swap:
+            try:
+                st = os.stat(Path(self.settings.index_dir) / store.MANIFEST)
+                self._seen = (st.st_ino, st.st_mtime_ns)
+            except OSError:
+                pass
+            current = self.engine
+            try:
+                build = current.retriever.index.latest_build() if current else served_build(self.settings)
+            except WenyuanError as exc:
+                self._failed(str(exc), current)
+                return False
+            if current is not None and build == current.retriever.index.manifest.build:
+                return False
+            try:
+                engine = self._open(current)
+            except WenyuanError as exc:
+                self._failed(str(exc), current)
+                return False
+            except Exception as exc:  # reported through /api/health instead of killing the server
+                self._failed(f"{type(exc).__name__}: {exc}", current)
+                return False
+            self.engine, self.failure = engine, None
+            if current is not None:
+                log.info("now serving build %s", engine.retriever.index.manifest.build)
+            return True
+
+    def _failed(self, message: str, current: Wenyuan | None) -> None:
+        if current is None:
+            self.failure = message
+        else:
+            log.warning("still serving build %s: the new build could not be loaded: %s", current.retriever.index.manifest.build, message)
+
+    def _open(self, current: Wenyuan | None) -> Wenyuan:
+        if current is None:
+            return Wenyuan.open(**self.settings.model_dump())
+        from qa.index.factory import open_index
+        from qa.search.retrieval import Retriever
+
+        index = open_index(self.settings, current.retriever.index)
+        embedder = current.retriever.embedder
+        if embedder.model_id != index.manifest.model_id:
+            return Wenyuan.open(**self.settings.model_dump())
+        return Wenyuan(Retriever(index, embedder, self.settings, current.retriever.segmenter))

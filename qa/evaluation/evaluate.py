@@ -1,0 +1,174 @@
+"""``qa eval``: run a question set through each retrieval mode, and through the chat as ``/api/chat`` answers it."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from qa.answer import chat
+from qa.answer.chat import ChatAnswer
+from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
+from qa.evaluation.questions import Question
+from qa.search.retrieval import Retriever
+
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def _relevant_count(retriever: Retriever, q: Question) -> int:
+    return sum(q.relevant(c.doc, c.text) for c in retriever.index.iter_chunks())
+
+
+def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequence[str], k: int = 10) -> dict[str, Any]:
+    """The stable report object documented in README (metrics as fractions 0..1)."""
+    answerable = [q for q in questions if q.answerable]
+    names = metric_names(k)
+    report: dict[str, Any] = {"questions": len(questions), "k": k, "modes": {}, "misses": {}}
+    relevant = {q.id: _relevant_count(retriever, q) for q in answerable}
+    for mode in modes:
+        rows: list[dict[str, float]] = []
+        by_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+        misses = []
+        for q in answerable:
+            result = retriever.search(q.question, k, mode)
+            ranked = [q.relevant(h.citation.doc, h.text) for h in result.hits]
+            row = score_all(ranked, k, relevant[q.id])
+            rows.append(row)
+            by_type[q.type].append(row)
+            if not ranked or not ranked[0]:
+                top = result.hits[0] if result.hits else None
+                misses.append(
+                    {
+                        "id": q.id,
+                        "question": q.question,
+                        "answers": list(q.answers),
+                        "rank": first_relevant(ranked),
+                        "top": {"doc": top.citation.doc, "text": top.text} if top else None,
+                    }
+                )
+        summary: dict[str, Any] = {**mean(rows, names), "n": len(rows)}
+        summary["by_type"] = {t: {**mean(r, names), "n": len(r)} for t, r in sorted(by_type.items())}
+        report["modes"][mode] = summary
+        report["misses"][mode] = misses
+    report.update(chat_runs(retriever, questions))
+    return report
+
+
+def answer_text(reply: ChatAnswer) -> str:
+    """The quoted text a reader sees, ``[n]`` markers removed."""
+    return _MARKER.sub("", reply.answer)
+
+
+def answer_correct(reply: ChatAnswer, q: Question) -> bool:
+    """Right when the answer was given (not declined) and quotes one of the expected answers."""
+    return not reply.abstained and any(a in answer_text(reply) for a in q.answers)
+
+
+def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, Any]:
+    """Every question through the chat rule exactly as ``/api/chat`` runs it: answers, and declines."""
+    answered: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
+    by_expects: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
+    declined: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "declined": 0})
+    counts = {"unanswerable": 0, "declined": 0, "answerable": 0, "answerable_declined": 0}
+    lengths: list[int] = []
+    misses = []
+    for q in questions:
+        reply = chat.answer(retriever, [{"role": "user", "content": q.question}])
+        declined[q.type]["n"] += 1
+        declined[q.type]["declined"] += int(reply.abstained)
+        if not q.answerable:
+            counts["unanswerable"] += 1
+            counts["declined"] += int(reply.abstained)
+            continue
+        counts["answerable"] += 1
+        counts["answerable_declined"] += int(reply.abstained)
+        correct = answer_correct(reply, q)
+        for table, key in ((answered, q.type), (by_expects, q.expects or "none")):
+            table[key]["n"] += 1
+            table[key]["correct"] += int(correct)
+        if not reply.abstained:
+            lengths.append(len(answer_text(reply)))
+        if not correct:
+            misses.append({"id": q.id, "question": q.question, "answers": list(q.answers), "answer": reply.answer})
+    n = counts["answerable"]
+    correct_total = sum(v["correct"] for v in answered.values())
+    answer = {
+        "n": n,
+        "correct": correct_total,
+        "accuracy": correct_total / n if n else 0.0,
+        "median_chars": float(statistics.median(lengths)) if lengths else 0.0,
+        "by_type": dict(sorted(answered.items())),
+        "by_expects": dict(sorted(by_expects.items())),
+    }
+    return {"answer": answer, "answer_misses": misses, "abstention": {**counts, "by_type": dict(sorted(declined.items()))}}
+
+
+def with_fusion(retriever: Retriever, **settings_overrides: Any) -> Retriever:
+    """A retriever sharing index and model but with other settings (for comparisons)."""
+    settings = retriever.settings.model_copy(update=settings_overrides)
+    return Retriever(retriever.index, retriever.embedder, settings)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Side-by-side plain-text table: metrics per mode, per type, answers, abstention, misses."""
+    modes = list(report["modes"])
+    names = [n for n in next(iter(report["modes"].values())) if "@" in n] if modes else []
+    width = 10
+    lines = [f"{report['questions']} questions, k={report['k']}", ""]
+    lines.append("metric".ljust(14) + "".join(m.rjust(width) for m in modes))
+    for n in names:
+        lines.append(n.ljust(14) + "".join(f"{report['modes'][m][n]:.3f}".rjust(width) for m in modes))
+    lines.append("n".ljust(14) + "".join(str(report["modes"][m]["n"]).rjust(width) for m in modes))
+    types = sorted({t for m in modes for t in report["modes"][m]["by_type"]})
+    for t in types:
+        lines += ["", f"type {t} (n={report['modes'][modes[0]]['by_type'].get(t, {}).get('n', 0)})"]
+        for n in names:
+            vals = [report["modes"][m]["by_type"].get(t, {}).get(n, 0.0) for m in modes]
+            lines.append(("  " + n).ljust(14) + "".join(f"{v:.3f}".rjust(width) for v in vals))
+    ans = report["answer"]
+    lines += [
+        "",
+        f"answers (the chat, as /api/chat): correct {ans['correct']}/{ans['n']} ({ans['accuracy']:.3f}), "
+        f"median {ans['median_chars']:.0f} characters",
+    ]
+    for label, table in (("type", ans["by_type"]), ("expects", ans["by_expects"])):
+        lines.append(f"  by {label}: " + ", ".join(f"{t} {v['correct']}/{v['n']}" for t, v in table.items()))
+    a = report["abstention"]
+    lines += [
+        "",
+        f"abstention (hybrid): declined {a['declined']}/{a['unanswerable']} unanswerable, "
+        f"wrongly declined {a['answerable_declined']}/{a['answerable']} answerable",
+    ]
+    lines += [f"  {t}: declined {v['declined']}/{v['n']}" for t, v in a["by_type"].items()]
+    for m in modes:
+        if report["misses"][m]:
+            lines += ["", f"misses at rank 1 ({m}):"]
+            for miss in report["misses"][m]:
+                top = miss["top"]["text"][:60].replace("\n", " ") if miss["top"] else "—"
+                lines.append(f"  {miss['id']} {miss['question']}  want {miss['answers']} (rank {miss['rank']})  got: {top}")
+    if report["answer_misses"]:
+        lines += ["", "answers that miss:"]
+        for miss in report["answer_misses"]:
+            got = miss["answer"][:60].replace("\n", " ")
+            lines.append(f"  {miss['id']} {miss['question']}  want {miss['answers']}  got: {got}")
+    return "\n".join(lines)
+
+
+def check_gate(report: dict[str, Any], gate_file) -> list[str]:
+    """Metrics below the floors written in ``gate_file``: ``{mode: {metric: minimum}}``, and ``{"answer": {"accuracy": minimum}}``."""
+    import json
+    from pathlib import Path
+
+    floors = json.loads(Path(gate_file).read_text(encoding="utf-8"))
+    failures = []
+    for mode, metrics in floors.items():
+        got = report["answer"] if mode == "answer" else report["modes"].get(mode)
+        if got is None:
+            failures.append(f"mode {mode} was not evaluated")
+            continue
+        for name, floor in metrics.items():
+            if got.get(name, 0.0) + 1e-9 < floor:
+                failures.append(f"{mode} {name} = {got.get(name, 0.0):.3f} is below the floor {floor:.3f}")
+    return failures

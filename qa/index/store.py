@@ -1,0 +1,238 @@
+"""The index on disk: chunk table, FAISS vectors, BM25 arrays and a manifest.
+
+Layout: ``<index_dir>/manifest.json`` names a complete build folder
+``<index_dir>/build-*/``. A build is written into a fresh folder first and the
+manifest swapped in with one atomic ``os.replace``, so a crash mid-build leaves
+the previous index (or none) loadable, never a half-written one. JSON and .npy
+only: nothing is pickled.
+
+Only the holder of the folder's writer lock (qa/index/writer_lock.py) creates,
+commits or prunes builds. A committed build stays on disk until the commit
+after the one that replaced it (the manifest records it as ``previous``), so a
+reader that has just read the old manifest still finds its files. Files get
+the modes a normal write gives under the process umask.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import IndexMissingError
+from qa.models import Chunk
+from qa.index.writer_lock import WriterLock
+
+MANIFEST = "manifest.json"
+FORMAT = 3
+CHUNKS = "chunks.json"
+DOCUMENTS = "documents.json"
+VECTORS = "dense.faiss"
+BM25_DIR = "bm25"
+NAMES = "pinyin_names.json"
+PASSAGE_KEYS = "passage_keys.npy"
+KEY_BYTES = 16
+TMP_MANIFEST_PREFIX = ".manifest-"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    build: str
+    model: str
+    model_id: str
+    dimension: int
+    corpus_dir: str
+    fingerprint: str
+    chunker_version: str
+    retrieval_text: dict[str, Any]
+    chunks: int
+    documents: int
+    faiss: str
+    created: str
+    build_seconds: float
+    format: int = FORMAT
+    previous: str = ""
+    collections: str = ""  # the Milvus store: name prefix of the collections this build's data is in
+
+    def matches(self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]) -> bool:
+        """True when rebuilding would produce the same index."""
+        return (
+            self.format == FORMAT
+            and self.model_id == model_id
+            and self.fingerprint == fingerprint
+            and self.chunker_version == chunker_version
+            and self.retrieval_text == retrieval_text
+        )
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of a complete build, or None when there is none (or it is unreadable)."""
+    try:
+        data = read_json(index_dir / MANIFEST)
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if manifest.format != FORMAT or not (index_dir / manifest.build / CHUNKS).exists():
+        return None
+    return manifest
+
+
+def require_manifest(index_dir: Path) -> Manifest:
+    manifest = read_manifest(index_dir)
+    if manifest is None and _older_format(index_dir):
+        raise IndexMissingError(
+            f"the index in {index_dir} was built by an older version of wenyuan: "
+            f"rebuild it with `qa index [CORPUS_DIR] --index-dir {index_dir}`"
+        )
+    if manifest is None:
+        raise IndexMissingError(
+            f"no index in {index_dir}: build one with `qa index [CORPUS_DIR] --index-dir {index_dir}`"
+        )
+    return manifest
+
+
+def _older_format(index_dir: Path) -> bool:
+    try:
+        return read_json(index_dir / MANIFEST).get("format", 1) < FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def new_build_name() -> str:
+    return f"build-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+
+
+def new_build_dir(index_dir: Path) -> Path:
+    """A fresh ``build-*`` folder; ``os.mkdir`` so the umask applies (``mkdtemp`` forces 0700)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        path = index_dir / new_build_name()
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def write_chunks(build_dir: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> None:
+    write_json(build_dir / CHUNKS, [asdict(c) for c in chunks])
+    write_json(build_dir / DOCUMENTS, documents)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Files and folder entries, so the manifest never points at data still in the page cache only."""
+    for path in [*folder.rglob("*"), folder]:
+        _fsync(path)
+
+
+def _write_manifest_atomically(index_dir: Path, manifest: Manifest) -> None:
+    """Temporary file + ``os.replace``; ``O_EXCL`` with mode 0666 so the umask applies (``mkstemp`` forces 0600)."""
+    tmp = index_dir / f"{TMP_MANIFEST_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(asdict(manifest), fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / MANIFEST)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync(index_dir)
+
+
+def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> Manifest:
+    """Point the manifest at the finished build, atomically, then prune; call under the writer lock.
+
+    Returns the manifest as written: its ``previous`` is the build it replaced,
+    which is kept one more generation.
+    """
+    _fsync_tree(build_dir)
+    current = read_manifest(index_dir)
+    previous = current.build if current is not None and current.build != build_dir.name else ""
+    committed = replace(manifest, previous=previous)
+    _write_manifest_atomically(index_dir, committed)
+    prune(index_dir, keep={committed.build, previous})
+    return committed
+
+
+def prune(index_dir: Path, keep: set[str]) -> list[str]:
+    """Remove build folders not in ``keep`` and temporary manifests; only safe under the writer lock.
+
+    What is left there was written by a run that was killed or failed
+    (or is older than the previous build). Returns the removed names.
+    """
+    removed = []
+    for path in sorted(index_dir.glob("build-*")):
+        if path.name not in keep:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    for path in sorted(index_dir.glob(f"{TMP_MANIFEST_PREFIX}*")):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+def prune_stale(lock: WriterLock) -> list[str]:
+    """At a writer's start: keep only what the manifest points at (current and previous build)."""
+    current = read_manifest(lock.index_dir)
+    keep = {current.build, current.previous} if current is not None else set()
+    return prune(lock.index_dir, keep)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_chunks(build_dir: Path) -> list[Chunk]:
+    return [Chunk(**c) for c in read_json(build_dir / CHUNKS)]
+
+
+def read_documents(build_dir: Path) -> dict[str, dict[str, Any]]:
+    return read_json(build_dir / DOCUMENTS)
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def save_vectors(build_dir: Path, vectors: np.ndarray, ids: np.ndarray, kind: str = "auto") -> str:
+    """FAISS labelled with the chunks' stable ids; returns the index kind chosen."""
+    from embeddings import vector_index
+
+    index = vector_index.build(vectors, kind, ids)
+    vector_index.save(index, build_dir / VECTORS)
+    return vector_index.kind_of(index)
+
+
+def save_keys(path: Path, keys: list[bytes]) -> None:
+    """Content keys (16 bytes each) of the vectors, row by row: what a later build matches to reuse them."""
+    rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+    np.save(path, rows, allow_pickle=False)
+
+
+def load_keys(path: Path) -> list[bytes]:
+    rows = np.load(path, allow_pickle=False)
+    return [row.tobytes() for row in rows]

@@ -1,0 +1,1 @@
+"""Documents → chunks: reading a corpus folder, laying out newspaper pages, cutting citable paragraphs."""

@@ -1,0 +1,1 @@
+"""Chinese text tools shared by indexing and search: jieba segmentation, question normalisation, pinyin, answer types."""

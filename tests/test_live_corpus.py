@@ -142,6 +142,27 @@ def test_add_replace_delete_a_document(live):
     assert live.health()["chunks"] == before["chunks"]
 
 
+def test_a_paragraph_inserted_above_moves_the_citations_below_it(live):
+    """Unchanged paragraphs keep their ids and vectors, but their offsets and line numbers follow the new text."""
+    name = "shifted.txt"
+    assert live.put(name, V1).status_code == 201
+    inserted = "本报讯 青田县复工复产专班今日召开第三次例会，通报近期企业用工和物流保障情况，并部署下一阶段工作。"
+    first = "本报讯 " + FACT + "县经信局相关负责人介绍，全县建立了企业复工服务专班，为企业提供一站式服务。"
+    assert V1 == page(first, MIDDLE, OLD_ONLY)
+    resp = live.put(name, page(inserted, first, MIDDLE, OLD_ONLY))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["reused"] >= 2, "the paragraphs below the new one are not embedded again"
+    source = (live.corpus / name).read_text(encoding="utf-8")
+    for question in ("青田县阀门企业外地员工包车返岗", OLD_ONLY):
+        hits = [h for h in live.search(question, "hybrid", k=5)["hits"] if h["citation"]["doc"] == name]
+        assert hits, question
+        for hit in hits:
+            c = hit["citation"]
+            assert source[c["start"] : c["end"]].startswith(hit["text"][:30]), (question, c)
+            assert source.count("\n", 0, c["start"]) + 1 == c["line_start"], (question, c)
+    assert live.delete(name).status_code == 200
+
+
 def test_the_same_paragraph_in_two_documents_keeps_both_citations(live):
     shared = (
         "丽水市青田县侨乡进口商品城于3月16日恢复营业，首日接待市民和游客两千余人次，商户开业率达到百分之八十。"

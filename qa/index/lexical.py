@@ -52,21 +52,17 @@ class LexicalIndex:
         return scores[ids], ids
 
 
-    def knows(self, token: str) -> bool:
-        return token in self._bm25.vocab_dict
-
     def vocabulary(self) -> list[str]:
         return [t for t in self._bm25.vocab_dict if t]
 
-    def idf(self, tokens: list[str]) -> dict[str, float]:
-        """BM25-style idf per token (unknown tokens weigh like the rarest), for answer-span scoring."""
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """Document frequency of each token in the vocabulary (read off the score matrix's row pointers)."""
         indptr = self._bm25.scores["indptr"]
-        n = float(self._bm25.scores["num_docs"])
         out = {}
         for t in tokens:
             tid = self._bm25.vocab_dict.get(t)
-            df = float(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0.0
-            out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+            if tid is not None:
+                out[t] = int(indptr[tid + 1] - indptr[tid]) if tid + 1 < len(indptr) else 0
         return out
 
 

@@ -75,11 +75,8 @@ class LoadedIndex:
     def iter_chunks(self) -> Iterator[Chunk]:
         return iter(self.chunk_list)
 
-    def idf(self, tokens: list[str]) -> dict[str, float]:
-        return self.lexical_index.idf(tokens)
-
-    def knows(self, token: str) -> bool:
-        return self.lexical_index.knows(token)
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        return self.lexical_index.frequencies(tokens)
 
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
         return {d for d in docs if any(n in self.doc_text.get(d, "") for n in names)}

@@ -48,11 +48,9 @@ class SearchIndex(Protocol):
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk (evaluation counts relevant passages with it)."""
 
-    def idf(self, tokens: list[str]) -> dict[str, float]:
-        """BM25-style idf per token over the whole corpus; unknown tokens weigh like the rarest."""
-
-    def knows(self, token: str) -> bool:
-        """Whether the token occurs anywhere in the corpus."""
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """How many chunks hold each token; tokens the corpus never uses are left out. One call per question
+        serves both the answer-span weights and the "is this place in the corpus" check."""
 
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
         """Those of ``docs`` whose headline, text or edition name holds any of ``names``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,6 +39,11 @@ def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
 
 
 _ADMIN_SUFFIXES = "省市县区镇乡村"
+
+
+def idf(tokens: list[str], df: dict[str, int], n: int) -> dict[str, float]:
+    """BM25-style idf per token over the whole corpus (unknown tokens weigh like the rarest), for answer spans."""
+    return {t: math.log(1.0 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in tokens}
 
 
 class Retriever:
@@ -92,21 +98,21 @@ class Retriever:
         ranked = sorted(fused, key=lambda cid: (-fused[cid], chunks[cid].doc, chunks[cid].start))
         named = places(query, self.segmenter.tag)
         names = sorted(set(named) | set(linked))
-        weights = self._lookups.submit(self.index.idf, sorted(set(tokens) | set(linked)))
-        unknown = self._lookups.submit(lambda: tuple(p for p in named if not self._mentioned(p)))
+        asked_words = sorted(set(tokens) | set(linked))
+        places_as_words = [w for p in named for w in (p.lower(), p[:-1] if p[-1] in _ADMIN_SUFFIXES else "") if w]
+        frequencies = self._lookups.submit(self.index.frequencies, sorted(set(asked_words) | set(places_as_words)))
         if names:
             mentioning = self.index.mentioning({chunks[c].doc for c in ranked}, names)
             ranked = scoped(ranked, lambda cid: chunks[cid].doc, mentioning)
         ranked = ranked[:k]
         similar = self.index.sentence_similarities(ranked, vector) if vector is not None else {}
-        asked = Asked.of(query, weights.result(), similar, tuple(linked), unknown.result())
+        df = frequencies.result()
+        weights = idf(asked_words, df, self.index.manifest.chunks)
+        # A place is in the corpus when it is a word of it, also without its suffix (嘉兴市 where papers say 嘉兴).
+        unknown = tuple(p for p in named if p.lower() not in df and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df))
+        asked = Asked.of(query, weights, similar, tuple(linked), unknown)
         hits = [self._hit(rank, chunks[cid], fused[cid], bm25, dense, asked) for rank, cid in enumerate(ranked, start=1)]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), asked
-
-    def _mentioned(self, place: str) -> bool:
-        """A word of the corpus, also without its administrative suffix (嘉兴市 where the papers say 嘉兴)."""
-        index = self.index
-        return index.knows(place.lower()) or (place[-1] in _ADMIN_SUFFIXES and index.knows(place[:-1]))
 
     def _hit(self, rank: int, chunk: Chunk, fused: float, bm25: dict, dense: dict, asked: Asked) -> Hit:
         cid = chunk.id

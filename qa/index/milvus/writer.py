@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,7 @@ def build_milvus(
         and current.chunker_version == CHUNKER_VERSION
         and current.retrieval_text == options
         and bool(current.collections)
+        and ms.current_schema(client, current.collections)
     )
     if same and not force and current.fingerprint == fp:
         unchanged = Changes([], [], [], len(loaded.documents))
@@ -113,7 +116,7 @@ def build_milvus(
 
 def _row(chunk: Chunk, tokens: list[str], key: bytes, vector: np.ndarray) -> dict[str, Any]:
     return {
-        "id": chunk.key, "doc": chunk.doc, "title": chunk.title, "text": chunk.text,
+        "id": chunk.key, "doc": chunk.doc, "doc_key": ms.doc_key(chunk.doc), "title": chunk.title, "text": chunk.text,
         "article": chunk.article, "paragraph": chunk.paragraph, "start": chunk.start, "end": chunk.end,
         "line_start": chunk.line_start, "line_end": chunk.line_end, "passage_key": key.hex(),
         "tokens": _bm25_text(tokens), "dense": vector.tolist(),
@@ -136,10 +139,12 @@ class Writer:
     def _keys(self, texts: list[str]) -> list[bytes]:
         return [content_key(self.embedder.model_id, self.settings.passage_prefix, t) for t in texts]
 
-    def _upsert(self, name: str, rows: list[dict[str, Any]]) -> None:
-        """Upsert, so a row rewritten under the same id replaces the old one."""
-        for i in range(0, len(rows), INSERT_BATCH):
-            ms.call(f"writing {name}", self.client.upsert, name, rows[i : i + INSERT_BATCH])
+    def _upsert(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Upsert, so a row rewritten under the same id replaces the old one; rows are made a batch at a time
+        (as Python lists, 10^5 chunks' vectors and their sentences' would take gigabytes at once)."""
+        it = iter(rows)
+        while batch := list(islice(it, INSERT_BATCH)):
+            ms.call(f"writing {name}", self.client.upsert, name, batch)
 
     def _write_chunks(self, prefix: str, chunks: list[Chunk], tokens: list[list[str]], source: str | None) -> tuple[set[int], int, int, int]:
         """Insert chunks and their sentences, embedding only what ``source`` lacks."""
@@ -155,14 +160,12 @@ class Writer:
             self.embedder, sentence_keys, sentence_texts, MilvusVectors(self.client, source and f"{source}_sentences", "key", "vector"),
             self.progress, "sentences",
         )
-        self._upsert(f"{prefix}_chunks", [_row(c, t, k, v) for c, t, k, v in zip(chunks, tokens, keys, vectors)])
-        rows, at = [], 0
-        for chunk, row_spans in zip(chunks, spans):
-            for start, end in row_spans:
-                rows.append({"id": _sentence_id(chunk.key, start), "chunk": chunk.key, "start": start, "end": end,
-                             "key": sentence_keys[at].hex(), "vector": sentence_vectors[at].tolist()})
-                at += 1
-        self._upsert(f"{prefix}_sentences", rows)
+        self._upsert(f"{prefix}_chunks", (_row(c, t, k, v) for c, t, k, v in zip(chunks, tokens, keys, vectors)))
+        places = ((chunk.key, start, end) for chunk, row_spans in zip(chunks, spans) for start, end in row_spans)
+        self._upsert(f"{prefix}_sentences", (
+            {"id": _sentence_id(key, start), "chunk": key, "start": start, "end": end, "key": k.hex(), "vector": v.tolist()}
+            for (key, start, end), k, v in zip(places, sentence_keys, sentence_vectors)
+        ))
         return new_rows, embedded, sentences_embedded, len(sentence_texts)
 
     def new_build(
@@ -257,11 +260,15 @@ class Writer:
         chunks, tokens = self._chunked(touched)
         names = sorted({d.name for d in touched} | set(gone))
         old_tokens: dict[int, str] = {}
+        old_rows: dict[int, tuple[Any, ...]] = {}
         for i in range(0, len(names), 100):
             expr = "doc in [" + ",".join(ms.quoted(n) for n in names[i : i + 100]) + "]"
-            old_tokens.update({int(r["id"]): r["tokens"] for r in ms.query_all(self.client, f"{prefix}_chunks", expr, ["id", "tokens"], strong=True)})
-        # A row is kept only when its id and its BM25 text are unchanged (metadata feeds the BM25 text too).
-        fresh = [(c, t) for c, t in zip(chunks, tokens) if old_tokens.get(c.key) != _bm25_text(t)]
+            for r in ms.query_all(self.client, f"{prefix}_chunks", expr, ["id", "tokens", *PLACE_FIELDS], strong=True):
+                old_tokens[int(r["id"])] = r["tokens"]
+                old_rows[int(r["id"])] = (r["tokens"], *(int(r[f]) for f in PLACE_FIELDS))
+        # A row is kept only when its BM25 text (metadata feeds it too) and its place in the document are
+        # unchanged: a paragraph inserted above keeps a chunk's id and vector but moves its offsets.
+        fresh = [(c, t) for c, t in zip(chunks, tokens) if old_rows.get(c.key) != _signature(c, t)]
         kept = {c.key for c in chunks} - {c.key for c, _ in fresh}
         stale = sorted(set(old_tokens) - {c.key for c in chunks})
         fresh_chunks = [c for c, _ in fresh]
@@ -313,6 +320,13 @@ def _work(chunks: list[Chunk], embedded: set[int]) -> dict[str, DocumentWork]:
         entry[0] += 1
         entry[1] += chunk.key in embedded
     return {doc: DocumentWork(n, e, n - e) for doc, (n, e) in counts.items()}
+
+
+PLACE_FIELDS = ("article", "paragraph", "start", "end", "line_start", "line_end")
+
+
+def _signature(chunk: Chunk, tokens: list[str]) -> tuple[Any, ...]:
+    return (_bm25_text(tokens), *(getattr(chunk, f) for f in PLACE_FIELDS))
 
 
 def _bm25_text(tokens: list[str]) -> str:

@@ -217,7 +217,8 @@ def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: f
     row["index_rss_mb"] = _rss_mb() - rss_loaded
     row["latency_ms"] = _latency(Retriever(index, embedder, settings), questions, repeats)
     row["server_rss_mb"] = _milvus_server_mb(settings)
-    row["serving_mb"] = _rss_mb() - rss_loaded + (row["server_rss_mb"] or 0.0)
+    # Freed corpus memory can make this process shrink while the index opens; it never counts as negative.
+    row["serving_mb"] = max(0.0, _rss_mb() - rss_loaded) + (row["server_rss_mb"] or 0.0)
     row.update({"rss_delta_mb": _rss_mb() - rss_before, "peak_rss_mb": _peak_mb(), "disk_mb": _disk_mb(settings.index_dir)})
     if use_model:
         row["embed_s"], row["embed_s_estimate"] = row["embed_s_estimate"], None

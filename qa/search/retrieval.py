@@ -64,9 +64,9 @@ class Retriever:
         same = segmenter is not None and (segmenter.mode, segmenter.user_dict) == (mode, user_dict)
         self.segmenter = segmenter if same else Segmenter(mode, user_dict)
         self.fusion: Fusion = make_fusion(settings.fusion, settings.rrf_k, settings.dense_weight)
-        # The query embedding runs beside the BM25 and pinyin lookups, and the term statistics beside place
-        # scoping: the model and FAISS release the GIL, and a shared store answers over the network. Two
-        # pools, so that a lookup never queues behind other requests' embeddings.
+        # The query embedding runs beside the BM25 search and the term lookup: the model releases the GIL,
+        # and a shared store answers over the network. Two pools, so that a lookup never queues behind other
+        # requests' embeddings.
         self._model = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wenyuan-embed")
         self._lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wenyuan-lookup")
 
@@ -82,6 +82,10 @@ class Retriever:
         embedding = self._model.submit(self.embedder.encode_queries, [query]) if mode in ("hybrid", "dense") else None
         linked = linked_words(query, self.index.pinyin_words(romanised_keys(query)))
         tokens = self.segmenter.tokens(query)
+        named = places(query, self.segmenter.tag)
+        asked_words = sorted(set(tokens) | set(linked))
+        places_as_words = [w for p in named for w in (p.lower(), p[:-1] if p[-1] in _ADMIN_SUFFIXES else "") if w]
+        frequencies = self._lookups.submit(self.index.frequencies, sorted(set(asked_words) | set(places_as_words)))
         depth = max(k, self.settings.candidates)
         bm25: dict[str, float] = {}
         dense: dict[str, float] = {}
@@ -96,11 +100,7 @@ class Retriever:
         # A shared store updated in place may drop a candidate between the searches and this read.
         fused = {cid: score for cid, score in fused.items() if cid in chunks}
         ranked = sorted(fused, key=lambda cid: (-fused[cid], chunks[cid].doc, chunks[cid].start))
-        named = places(query, self.segmenter.tag)
         names = sorted(set(named) | set(linked))
-        asked_words = sorted(set(tokens) | set(linked))
-        places_as_words = [w for p in named for w in (p.lower(), p[:-1] if p[-1] in _ADMIN_SUFFIXES else "") if w]
-        frequencies = self._lookups.submit(self.index.frequencies, sorted(set(asked_words) | set(places_as_words)))
         if names:
             mentioning = self.index.mentioning({chunks[c].doc for c in ranked}, names)
             ranked = scoped(ranked, lambda cid: chunks[cid].doc, mentioning)

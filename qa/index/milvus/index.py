@@ -119,7 +119,7 @@ class MilvusIndex:
 
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
         wanted = list(ids)
-        found = {i: self.seen[i] for i in wanted if i in self.seen}
+        found = {i: c for i in wanted if (c := self.seen.get(i)) is not None}  # another thread may clear it
         missing = [i for i in wanted if i not in found]
         if missing:
             rows = ms.call("reading chunks", self.client.query, self._chunks(), filter=f"id in {_ids(missing)}", output_fields=CHUNK_FIELDS)

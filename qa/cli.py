@@ -106,6 +106,7 @@ def serve(
     import uvicorn
 
     from qa.api.http_guard import is_loopback
+    from qa.api.http_head import uvicorn_options
     from qa.index.factory import require_manifest
     from qa.api.server import create_app
 
@@ -119,7 +120,7 @@ def serve(
             err=True,
         )
     typer.echo(f"serving http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl+C stops", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **uvicorn_options())
 
 
 @app.command("eval")

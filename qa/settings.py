@@ -72,8 +72,11 @@ class Settings(BaseSettings):
     reload_interval_s: float = Field(
         1.0, ge=0, le=3600, description="how often `qa serve` looks for a newly committed build (0: never)"
     )
-    document_write_wait_s: float = Field(
-        600.0, ge=0, le=86400, description="how long an upload waits for the uploads before it in this server"
+    document_write_queue: int = Field(
+        8, ge=0, le=1000, description="document writes that may wait behind the one indexing; beyond, 503 index_busy with Retry-After"
+    )
+    document_write_hold_s: float = Field(
+        20.0, ge=0, le=3600, description="how long a write request waits for its build; past it, 202 Accepted with a job URL"
     )
     # Optional LLM answers (issue 11): any OpenAI-compatible chat-completions server; every sentence is verified
     llm_base_url: Optional[str] = Field(

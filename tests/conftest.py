@@ -89,10 +89,12 @@ def live_server(settings, healthy: bool = True) -> Iterator[str]:
     """
     import uvicorn
 
+    from qa.api.http_head import uvicorn_options
     from qa.api.server import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", **uvicorn_options())
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -62,3 +62,33 @@ def test_the_live_server_serves_the_document_fuzzed(server_url):
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case, server_url):
     case.call_and_validate(base_url=server_url, checks=CHECKS)
+
+
+# The write routes need the token and a corpus of their own: a copy of the seeds, fewer generated
+# cases (a valid body costs a build), and every answer still below 500 and as documented (202 jobs too).
+WRITE_EXAMPLES = 25
+WRITES = schemathesis.openapi.from_dict(
+    DOCUMENT,
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": {"max-examples": WRITE_EXAMPLES, "mode": "all", "database": "none"},
+            "phases": {"stateful": {"enabled": False}},
+            "request-timeout": 120,
+        }
+    ),
+).include(path_regex="^/api/(documents/|jobs/)")
+
+
+@pytest.fixture(scope="module")
+def writable_url(tmp_path_factory, embedder):
+    from tests.write_load import write_server
+
+    with write_server(tmp_path_factory.mktemp("fuzz-writes"), embedder) as server:
+        yield server.url
+
+
+@WRITES.parametrize()
+def test_every_write_operation_answers_as_documented_with_the_token(case, writable_url):
+    from tests.write_load import AUTH
+
+    case.call_and_validate(base_url=writable_url, checks=CHECKS, headers=AUTH)

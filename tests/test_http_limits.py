@@ -107,6 +107,41 @@ def test_chunked_body_is_refused_once_past_the_cap_without_waiting_for_its_end(s
     assert json.loads(payload)["error"]["code"] == "payload_too_large"
 
 
+# ------------------------------------------------------------------ head size (qa.api.http_head)
+
+
+def _shape(status: int, payload: bytes, code: str) -> None:
+    body = json.loads(payload)
+    assert body == {"error": {"status": status, "code": code, "message": body["error"]["message"]}}
+
+
+def test_200_kb_of_headers_get_431_not_a_reset(server_url):
+    pad = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(200))
+    head = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + pad + b"\r\n"
+    status, headers, payload = raw_exchange(server_url, head, [], timeout=30)
+    assert status == 431, payload
+    _shape(431, payload, "headers_too_large")
+    assert headers["content-type"] == "application/json"
+    assert_secure(headers)
+    resp = httpx.get(f"{server_url}/api/health", headers={f"X-Pad-{i}": "a" * 1000 for i in range(200)}, timeout=30)
+    assert_error(resp, 431, "headers_too_large")
+
+
+def test_a_200_000_character_url_gets_414_not_a_reset(server_url):
+    status, headers, payload = raw_exchange(server_url, b"GET /api/documents/" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", [])
+    assert status == 414, payload
+    _shape(414, payload, "uri_too_long")
+    assert_secure(headers)
+    # httpx refuses to send URLs over 64 KiB; 3 000 Chinese characters are 27 KB once percent-encoded
+    assert_error(httpx.get(f"{server_url}/api/documents/{'文' * 3000}", timeout=30), 414, "uri_too_long")
+    on_v1 = httpx.get(f"{server_url}/v1/models/{'a' * 30_000}", timeout=30)
+    assert on_v1.status_code == 414 and on_v1.json()["error"]["code"] == "uri_too_long", "OpenAI's shape on /v1"
+
+
+def test_the_server_answers_normally_after_refusing_a_head(client):
+    assert client.get("/api/health").status_code == 200
+
+
 def test_a_3_mb_earlier_message_is_refused_by_size(client):
     messages = [{"role": "user", "content": "遂昌" * 500_000}, {"role": "user", "content": FOLLOW}]
     assert_error(client.post("/api/chat", json={"messages": messages}), 413, "payload_too_large")

@@ -323,3 +323,38 @@ def test_uploads_disabled_without_a_server_token(browser, library_settings):
             assert not page.js_errors, page.js_errors
         finally:
             page.context.close()
+
+
+def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(browser, small_corpus, tmp_path, embedder):
+    """A server that finds a document in its folder that its build lacks, and answers every write 202 at once."""
+    from tests.conftest import built
+    from tests.write_load import big_document
+
+    settings = built(small_corpus, embedder, index_dir=tmp_path / "index", api_token=TOKEN, document_write_hold_s=0)
+    leftover = "断电前上传.txt"  # as a crash mid-upload leaves it: in the folder, not in the build
+    (small_corpus / leftover).write_text(big_document(40, "断"), encoding="utf-8")
+    with live_server(settings) as url:
+        page = open_page(browser, url)
+        try:
+            open_library(page)
+            state = page.get_by_test_id("corpus-state")
+            expect(state).to_have_attribute("data-state", "updating")
+            expect(state).to_contain_text("1 份文档尚未索引")
+            expect(state).to_have_attribute("data-state", "in_sync", timeout=180_000)
+            expect(state).to_contain_text("索引与资料文件夹一致")
+            expect(document(page, leftover)).to_have_count(1)  # the list reloads once the folder is indexed
+
+            page.evaluate(f"() => sessionStorage.setItem('wenyuan.token', {TOKEN!r})")
+            with page.expect_response(lambda r: r.request.method == "PUT") as caught:
+                upload(page, ("长篇专题.txt", big_document(20, "长")))
+            assert caught.value.status == 202 and caught.value.headers["location"].startswith("/api/jobs/")
+            row = page.get_by_test_id("upload-item")
+            expect(row).to_contain_text(re.compile(r"正在索引：嵌入(段落|句子) \d+/\d+ · \d+%"), timeout=120_000)
+            expect(row.get_by_test_id("upload-progress")).to_have_class(re.compile("is-determinate"))
+            chunks, embedded = indexed(row)
+            assert chunks >= 10 and embedded == chunks
+            expect(document(page, "长篇专题.txt")).to_have_count(1)
+            page.screenshot(path=str(OUTPUT / "library-job.png"), animations="disabled")
+            assert not page.js_errors, page.js_errors
+        finally:
+            page.context.close()

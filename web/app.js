@@ -16,6 +16,9 @@
   const K_DEFAULT = 5;
   const REQUEST_TIMEOUT_MS = 180000;
   const UPLOAD_TIMEOUT_MS = 1800000; // indexing a 5 MB file embeds thousands of passages
+  const JOB_POLL_MS = 1000; // a write answered 202 Accepted is followed at its job URL this often
+  const BUSY_RETRIES = 5; // 503 index_busy: wait Retry-After seconds and send again, this many times
+  const CORPUS_POLL_MS = 2000; // while the server catches up with its corpus folder
   const STORAGE_KEY = "wenyuan.settings";
   const TOKEN_KEY = "wenyuan.token"; // sessionStorage only: the token lives as long as the tab
   const FURNITURE_TITLES = new Set(["报头", "广告", "天气预报"]);
@@ -53,6 +56,7 @@
   const tokenCancel = $("token-cancel");
   const tokenForget = $("token-forget");
   const documentList = $("document-list");
+  const corpusState = $("corpus-state");
 
   // ------------------------------------------------------------------- state
   /** Successful exchanges only: [{role, content}], sent with every question. */
@@ -199,6 +203,11 @@
 
   /** Fetch JSON; any failure becomes an ApiError whose message suits a user. */
   async function api(path, options, timeoutMs) {
+    return (await request(path, options, timeoutMs)).data;
+  }
+
+  /** api() with the response too (a write's 202 carries its job's Location). */
+  async function request(path, options, timeoutMs) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs || REQUEST_TIMEOUT_MS);
     let response;
@@ -226,15 +235,19 @@
     if (!response.ok) {
       const error = data && data.error;
       if (error && typeof error.message === "string" && error.message) {
-        throw new ApiError(error.message, error.status || response.status, error.code || "error");
+        const failure = new ApiError(error.message, error.status || response.status, error.code || "error");
+        failure.retryAfter = Number(response.headers.get("Retry-After")) || 0;
+        throw failure;
       }
       throw new ApiError(`服务器出错（HTTP ${response.status}），请稍后再试。`, response.status, "http");
     }
     if (data === null || typeof data !== "object") {
       throw new ApiError("服务器返回了无法识别的内容。", response.status, "bad_response");
     }
-    return data;
+    return { data, response };
   }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /**
    * POST /api/chat asking for server-sent events (Accept: text/event-stream):
@@ -1033,6 +1046,67 @@
     }
   }
 
+  /**
+   * Send a write and see it through: a 202 Accepted is followed at its job URL
+   * (GET /api/jobs/{id}) until done, showing the server's progress; a 503
+   * index_busy is sent again after its Retry-After, a few times.
+   */
+  async function sendWrite(send, ui) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { data, response } = await send();
+        if (response.status !== 202) return data;
+        return await followJob(response.headers.get("Location") || `/api/jobs/${data.id}`, data, ui);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.code !== "index_busy" || attempt > BUSY_RETRIES) throw err;
+        const wait = Math.min(60, Math.max(1, err.retryAfter || 5));
+        for (let left = wait; left > 0; left--) {
+          ui.busy(left, attempt);
+          await sleep(1000);
+        }
+      }
+    }
+  }
+
+  async function followJob(location, job, ui) {
+    for (;;) {
+      ui.progress(job);
+      if (job.state === "done") return job.result;
+      if (job.state === "failed" || job.state === "cancelled") {
+        const error = job.error || { message: "服务器取消了这次写入。", status: 0, code: "cancelled" };
+        throw new ApiError(error.message, error.status, error.code);
+      }
+      await sleep(JOB_POLL_MS);
+      job = await api(location, { method: "GET" });
+    }
+  }
+
+  /** The server's progress of a job as the row's bar: determinate once embedding starts. */
+  function showProgress(bar, job) {
+    const fraction = Number(job.progress && job.progress.fraction) || 0;
+    bar.hidden = false;
+    bar.classList.toggle("is-determinate", job.state === "running" && fraction > 0);
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
+    bar.firstChild.style.width = bar.classList.contains("is-determinate") ? `${Math.round(fraction * 100)}%` : "";
+  }
+
+  const STAGE_TEXT = {
+    reading: "读取资料",
+    passages: "嵌入段落",
+    sentences: "嵌入句子",
+    committing: "写入索引",
+  };
+
+  function jobText(job) {
+    if (job.state === "queued") return `排队中：前面还有 ${Math.max(0, job.position - 1)} 个写入`;
+    const progress = job.progress || {};
+    const stage = STAGE_TEXT[progress.stage] || "正在索引";
+    const count = progress.total ? ` ${progress.done}/${progress.total}` : "";
+    return `正在索引：${stage}${count} · ${Math.round((Number(progress.fraction) || 0) * 100)}% · ${Math.floor(job.elapsed_s || 0)} 秒`;
+  }
+
   function enqueue(job) {
     writeQueue.push(job);
     runWrites();
@@ -1070,6 +1144,7 @@
       clearInterval(timer);
       timer = 0;
       bar.hidden = true;
+      bar.classList.remove("is-determinate");
     };
     return {
       item,
@@ -1085,15 +1160,27 @@
         setLibraryStatus(`正在上传并索引 ${name}…`);
       },
       execute(token) {
-        return api(
-          `/api/documents/${encodeURIComponent(name)}`,
-          {
-            method: "PUT",
-            headers: { "Content-Type": "text/plain; charset=utf-8", Authorization: `Bearer ${token}` },
-            body: file,
+        const send = () =>
+          request(
+            `/api/documents/${encodeURIComponent(name)}`,
+            {
+              method: "PUT",
+              headers: { "Content-Type": "text/plain; charset=utf-8", Authorization: `Bearer ${token}` },
+              body: file,
+            },
+            UPLOAD_TIMEOUT_MS
+          );
+        return sendWrite(send, {
+          busy(secondsLeft, attempt) {
+            setState("is-queued", `索引队列已满，${secondsLeft} 秒后重试（第 ${attempt} 次）`);
           },
-          UPLOAD_TIMEOUT_MS
-        );
+          progress(job) {
+            clearInterval(timer);
+            timer = 0;
+            showProgress(bar, job);
+            setState("is-running", jobText(job));
+          },
+        });
       },
       succeed(data) {
         stop();
@@ -1154,10 +1241,19 @@
         setLibraryStatus(`正在删除 ${name}…`);
       },
       execute(token) {
-        return api(`/api/documents/${encodeURIComponent(name)}`, {
-          method: "DELETE",
-          headers: { Authorization: `Bearer ${token}` },
-        }, UPLOAD_TIMEOUT_MS);
+        const send = () =>
+          request(`/api/documents/${encodeURIComponent(name)}`, {
+            method: "DELETE",
+            headers: { Authorization: `Bearer ${token}` },
+          }, UPLOAD_TIMEOUT_MS);
+        return sendWrite(send, {
+          busy(secondsLeft) {
+            ui.note.textContent = `索引队列已满，${secondsLeft} 秒后重试`;
+          },
+          progress(job) {
+            ui.note.textContent = jobText(job);
+          },
+        });
       },
       succeed() {
         ui.note.textContent = "已删除";
@@ -1280,6 +1376,35 @@
     tokenForget.hidden = !loadToken();
   }
 
+  const CORPUS_TEXT = {
+    in_sync: () => "索引与资料文件夹一致",
+    updating: (n) => `正在补建索引：文件夹中有 ${n} 份文档尚未索引（期间照常回答）`,
+    out_of_sync: (n) => `索引落后于资料文件夹（${n} 份文档），详见服务器日志`,
+  };
+  let corpusTimer = 0;
+
+  /** The server's corpus state from /api/health; while it catches up, look again until it is in sync. */
+  function renderCorpusState() {
+    const corpus = health && health.corpus;
+    corpusState.hidden = !corpus;
+    if (!corpus) return;
+    const text = CORPUS_TEXT[corpus.state] || CORPUS_TEXT.out_of_sync;
+    corpusState.textContent = text(corpus.pending);
+    corpusState.dataset.state = corpus.state;
+    clearTimeout(corpusTimer);
+    if (corpus.state === "updating" && !libraryPanel.hidden) {
+      corpusTimer = setTimeout(async () => {
+        try {
+          health = await api("/api/health", { method: "GET" });
+        } catch (_) {
+          /* shown again at the next look */
+        }
+        if (health && health.corpus && health.corpus.state !== "updating") refreshLibrary();
+        else renderCorpusState();
+      }, CORPUS_POLL_MS);
+    }
+  }
+
   function renderDocuments(list) {
     const docs = Array.isArray(list) ? list : [];
     const chunks = docs.reduce((sum, doc) => sum + (Number(doc.chunks) || 0), 0);
@@ -1309,6 +1434,7 @@
       if (request !== libraryRequest) return;
       health = healthData;
       renderUploadState();
+      renderCorpusState();
       renderDocuments(listData.documents);
     } catch (err) {
       if (request !== libraryRequest) return;

@@ -1,30 +1,38 @@
-"""``PUT``/``DELETE /api/documents/{name}``: thin routes over qa.api.document_writes.
+"""``PUT``/``DELETE /api/documents/{name}`` and ``GET /api/jobs/{id}``: thin routes over the write queue.
 
-A write answers only once its build is served, so the next question already
-sees it. Writes in one server queue one behind the other; a ``qa index``
-running elsewhere on the same folder makes them wait, then answer 503.
+Name and body are checked first, on the event loop or a small pool of their
+own, so a bad request is refused at once even while a write indexes. The write
+then goes to qa.api.write_queue (one writer thread, a bounded queue, 503
+``index_busy`` beyond it). The request waits for it without holding a thread:
+up to ``WENYUAN_DOCUMENT_WRITE_HOLD_S``, answering 201/200 once the new build
+is served; past that (or at once with ``Prefer: respond-async``) it answers
+``202 Accepted`` with ``Location: /api/jobs/{id}``, and the write goes on.
 No ``from __future__ import annotations``: FastAPI reads the annotations.
 """
 
+import asyncio
 import json
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from qa.api.auth import require_token
-from qa.api.document_writes import DocumentWriter, WriteResult, check_metadata, check_name, read_text
-from qa.engine import Wenyuan
-from qa.errors import ApiError, CorpusError, WenyuanError
+from qa.api.document_names import check_metadata, check_name, check_text, existing_name
+from qa.api.document_writes import DocumentWriter, read_text
 from qa.api.live_engine import LiveEngine
-from qa.api.schemas import DocumentWrite
+from qa.api.schemas import DocumentWrite, Job as JobModel
+from qa.api.write_actions import writer_action, written
+from qa.api.write_jobs import Job, Outcome
+from qa.api.write_queue import WriteQueue, wait_for
+from qa.engine import Wenyuan
+from qa.errors import ApiError
 from qa.settings import Settings
-from qa.index.writer_lock import IndexBusyError
 
-RETRY_AFTER_S = 5
+CHECK_THREADS = 2  # decoding and chunking a body before it queues: brief, but not on the event loop
 BODY_DOC = {
     "requestBody": {
         "required": True,
@@ -45,7 +53,25 @@ BODY_DOC = {
                 }
             },
         },
-    }
+    },
+    "parameters": [
+        {
+            "name": "Prefer",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "enum": ["respond-async"]},
+            "description": "respond-async: answer 202 with the job at once instead of waiting for the build",
+        }
+    ],
+}
+ACCEPTED = {
+    "model": JobModel,
+    "description": "accepted: the write is queued or indexing and goes on; follow it at the Location URL "
+    "(GET /api/jobs/{id}). Given after WENYUAN_DOCUMENT_WRITE_HOLD_S, or at once with Prefer: respond-async",
+    "headers": {
+        "Location": {"description": "/api/jobs/{id}", "schema": {"type": "string"}},
+        "Retry-After": {"description": "seconds before asking the job URL again", "schema": {"type": "integer"}},
+    },
 }
 
 
@@ -67,64 +93,91 @@ async def _document_body(request: Request, settings: Settings) -> tuple[str, dic
         raise ApiError(422, "invalid_request", "the JSON body needs a \"text\" string (and optionally \"metadata\")")
     unknown = sorted(set(data) - {"text", "metadata"})
     if unknown:
-        raise ApiError(422, "invalid_request", f"unknown field(s) {', '.join(unknown)}: use text and metadata")
-    return data["text"], check_metadata(data.get("metadata"), settings.metadata_value_max_chars)
+        raise ApiError(422, "invalid_request", f"unknown field(s) {ascii(unknown)[1:-1][:200]}: use text and metadata")
+    metadata = check_metadata(data.get("metadata"), settings.metadata_value_max_chars)
+    return check_text(data["text"]), metadata
 
 
 def _chunks_of(engine: Wenyuan, name: str) -> int:
     return int(engine.retriever.index.documents.get(name, {}).get("chunks", 0))
 
 
-def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, errors: Callable[..., dict]) -> None:
-    queue = threading.Lock()
+def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queue: WriteQueue, errors: Callable[..., dict]) -> None:
+    checks = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="wenyuan-upload-check")
 
-    def write(action: Callable[[DocumentWriter, Wenyuan], WriteResult]) -> WriteResult:
-        if not queue.acquire(timeout=settings.document_write_wait_s):
-            raise ApiError(503, "index_busy", "other uploads are still being indexed; try again", {"Retry-After": str(RETRY_AFTER_S)})
-        try:
-            live.refresh()
-            engine = live.get()
-            retriever = engine.retriever
-            result = action(DocumentWriter(settings, retriever.embedder, retriever.index.manifest, retriever.segmenter), engine)
-            live.refresh()
-            return result
-        except IndexBusyError as exc:
-            raise ApiError(503, exc.code, str(exc), {"Retry-After": str(RETRY_AFTER_S)}) from None
-        except CorpusError as exc:
-            raise ApiError(409, exc.code, str(exc)) from None
-        except ApiError:
-            raise
-        except WenyuanError as exc:
-            raise ApiError(500, "index_failed", f"indexing failed and nothing was changed: {exc}") from None
-        finally:
-            queue.release()
+    async def answer(job: Job, request: Request) -> JSONResponse:
+        """The write's own answer if it finishes within the hold, else 202 with the job; a gone client's queued job is dropped."""
+        at_once = "respond-async" in request.headers.get("prefer", "").lower()
+        finished = await wait_for(job, 0 if at_once else settings.document_write_hold_s, request.is_disconnected)
+        if not finished and not job.is_finished() and not at_once and await request.is_disconnected():
+            queue.cancel(job)
+        if finished or job.is_finished():
+            outcome = job.outcome
+            if outcome is None:  # cancelled: the client is gone, nobody reads this
+                raise ApiError(499, "cancelled", "the client disconnected before the write started")
+            if outcome.status >= 400:
+                raise ApiError(outcome.status, outcome.body["code"], outcome.body["message"], outcome.headers or None)
+            return JSONResponse(outcome.body, status_code=outcome.status)
+        job.detached = True
+        location = f"/api/jobs/{job.id}"
+        headers = {"Location": location, "Retry-After": str(min(5, queue.retry_after()))}
+        return JSONResponse(job.to_json(queue.position(job)), status_code=202, headers=headers)
 
     write_errors = errors(400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
 
     @app.put(
         "/api/documents/{doc:path}",
         status_code=201,
-        responses={200: {"model": DocumentWrite, "description": "replaced"}, 201: {"model": DocumentWrite}, **write_errors},
+        responses={
+            200: {"model": DocumentWrite, "description": "replaced"},
+            201: {"model": DocumentWrite, "description": "created"},
+            202: ACCEPTED,
+            **write_errors,
+        },
         openapi_extra=BODY_DOC,
+        summary="Create or replace a document",
     )
     async def put_document(doc: str, request: Request) -> JSONResponse:
-        """Create or replace a document (needs the bearer token); answers once the new build is served."""
+        """Create or replace a document (needs the bearer token): 201/200 once the new build is served, or 202 with a job."""
         require_token(settings, request.headers.get("authorization"))
         name = check_name(doc)
         text, metadata = await _document_body(request, settings)
-        def store(writer: DocumentWriter, engine: Wenyuan) -> WriteResult:
-            return writer.put(name, text, metadata, _chunks_of(engine, name))
+        retriever = live.get().retriever
+        checker = DocumentWriter(settings, retriever.embedder, retriever.index.manifest)
+        loop = asyncio.get_running_loop()
+        raw = await loop.run_in_executor(checks, checker.prepare, name, text, metadata)
 
-        result = await run_in_threadpool(write, store)
-        return JSONResponse(result.to_json(), status_code=201 if result.created else 200)
+        def store(writer: DocumentWriter, engine: Wenyuan) -> Outcome:
+            return written(writer.put(name, raw, metadata, _chunks_of(engine, name)))
 
-    @app.delete("/api/documents/{doc:path}", responses={200: {"model": DocumentWrite}, **write_errors})
+        job = queue.submit(Job("put", name, len(raw), writer_action(settings, live, store)))
+        return await answer(job, request)
+
+    @app.delete(
+        "/api/documents/{doc:path}",
+        responses={200: {"model": DocumentWrite}, 202: ACCEPTED, **write_errors},
+        summary="Remove a document",
+    )
     async def delete_document(doc: str, request: Request) -> Any:
-        """Remove a document (needs the bearer token); answers once the new build is served."""
+        """Remove a document (needs the bearer token): 200 once the new build is served, or 202 with a job."""
         require_token(settings, request.headers.get("authorization"))
-        name = check_name(doc)
+        name = existing_name(doc, Path(live.get().retriever.index.manifest.corpus_dir))
 
-        def remove(writer: DocumentWriter, engine: Wenyuan) -> WriteResult:
-            return writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents))
+        def remove(writer: DocumentWriter, engine: Wenyuan) -> Outcome:
+            return written(writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents)))
 
-        return JSONResponse((await run_in_threadpool(write, remove)).to_json())
+        job = queue.submit(Job("delete", name, 0, writer_action(settings, live, remove)))
+        return await answer(job, request)
+
+    @app.get(
+        "/api/jobs/{job_id}",
+        response_model=None,
+        responses={200: {"model": JobModel}, **errors(400, 404, 405, 500)},
+        summary="Follow a document write",
+    )
+    async def get_job(job_id: str) -> Any:
+        """A write's state and progress, then its result or error: what a 202 Accepted write points to."""
+        job = queue.get(job_id)
+        if job is None:
+            raise ApiError(404, "unknown_job", f"no write job {ascii(job_id[:40])}: jobs are kept for the last 200 writes")
+        return job.to_json(queue.position(job))

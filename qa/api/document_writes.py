@@ -15,28 +15,26 @@ import os
 import secrets
 import stat
 import time
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from embeddings.base import Embedder
 from qa.index import store
 from qa.ingest.chunking import chunk_document
-from qa.ingest.corpus import SIDECAR, decode, unservable
+from qa.api.document_names import TOKEN_CHARS, temporary_name
+from qa.ingest.corpus import SIDECAR, decode
 from qa.errors import ApiError
 from qa.index.factory import build
 from qa.index.build import IndexReport, chunking_config, settings_for_build
 from qa.models import Document
 from qa.settings import Settings
 from qa.text.tokenize import Segmenter
-from qa.index.writer_lock import hold
+from qa.index.writer_lock import WriterLock, hold
 
 log = logging.getLogger("wenyuan.documents")
-
-NAME_MAX_CHARS = 200
-NAME_MAX_BYTES = 255
-METADATA_FIELDS = ("publication", "date", "url")
+Progress = Callable[[str, int, int], None]  # (stage, done, total): see qa.index.build.build_index
 
 
 @dataclass(frozen=True)
@@ -60,25 +58,6 @@ class WriteResult:
         }
 
 
-def check_name(name: str) -> str:
-    """A plain ``*.txt`` file name inside the corpus folder, or 400 saying what is wrong."""
-
-    def bad(why: str) -> ApiError:
-        return ApiError(400, "invalid_document", f"invalid document name {name[:80]!r}: {why}")
-
-    if "/" in name or "\\" in name:
-        raise bad("a plain file name is needed, without / or \\")
-    if "\x00" in name or ".." in name or name.startswith("."):
-        raise bad("it may not hold NUL or '..', nor start with '.'")
-    if not name.endswith(".txt") or name == ".txt":
-        raise bad("documents are .txt files, e.g. 2024-05-01_平湖.txt")
-    if len(name) > NAME_MAX_CHARS or len(name.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
-        raise bad(f"at most {NAME_MAX_CHARS} characters")
-    if any(unicodedata.category(c) in ("Cs", "Co", "Cn") for c in name) or unservable(name):
-        raise bad("it holds control or unassigned characters")
-    return name
-
-
 def read_text(raw: bytes) -> str:
     """The upload as text by the corpus's own rules (UTF-8, else Chinese GB18030), or 422."""
     try:
@@ -87,23 +66,8 @@ def read_text(raw: bytes) -> str:
         raise ApiError(422, "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text") from None
 
 
-def check_metadata(metadata: dict[str, Any] | None, limit: int) -> dict[str, str]:
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise ApiError(422, "invalid_request", "metadata must be an object, e.g. {\"date\": \"2022-03\"}")
-    out = {}
-    for key, value in metadata.items():
-        if key not in METADATA_FIELDS:
-            raise ApiError(422, "invalid_request", f"unknown metadata field {key!r}: use {', '.join(METADATA_FIELDS)}")
-        if not isinstance(value, str) or len(value) > limit:
-            raise ApiError(422, "invalid_request", f"metadata {key!r} must be text of at most {limit} characters")
-        out[key] = value
-    return out
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(temporary_name(path.name, secrets.token_hex(TOKEN_CHARS // 2)))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -162,28 +126,51 @@ def _sidecar_with(corpus: Path, name: str, metadata: dict[str, str] | None) -> b
 class DocumentWriter:
     """Writes for one server: its index folder, its corpus folder and its (already loaded) model."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, manifest: store.Manifest, segmenter: Segmenter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        manifest: store.Manifest,
+        segmenter: Segmenter | None = None,
+        on_progress: Optional[Progress] = None,
+    ) -> None:
         self.settings = settings_for_build(settings, manifest)
         self.embedder = embedder
         self.segmenter = segmenter
         self.corpus = Path(manifest.corpus_dir)
+        self.on_progress = on_progress
 
-    def _corpus(self) -> Path:
-        if not self.corpus.is_dir():
-            raise ApiError(409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone")
-        return self.corpus
-
-    def put(self, name: str, text: str, metadata: dict[str, str], served_chunks: int = 0) -> WriteResult:
-        """Create or replace; ``served_chunks`` is the document's passages now, reported when nothing changed."""
-        started = time.perf_counter()
-        corpus = self._corpus()
+    def prepare(self, name: str, text: str, metadata: dict[str, str]) -> bytes:
+        """The UTF-8 bytes to store, or 413/422; run before the write queues, so a bad body never waits."""
         raw = text.encode("utf-8")
         if len(raw) > self.settings.document_max_bytes:
             raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
         text = read_text(raw)
         if not chunk_document(Document(name, text, "utf-8", metadata), chunking_config(self.settings)):
             raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
-        path = corpus / name
+        return raw
+
+    def sync(self) -> IndexReport:
+        """Index the corpus folder as it is: what a server does when it finds the folder ahead of its build."""
+        corpus = self._corpus()
+        with hold(self.settings.index_dir, self.settings.index_lock_wait) as lock:
+            return self._build(corpus, lock)
+
+    def _build(self, corpus: Path, lock: WriterLock) -> IndexReport:
+        return build(
+            corpus, self.settings, self.embedder,
+            progress=False, warn=_log, lock=lock, segmenter=self.segmenter, on_progress=self.on_progress,
+        )
+
+    def _corpus(self) -> Path:
+        if not self.corpus.is_dir():
+            raise ApiError(409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone")
+        return self.corpus
+
+    def put(self, name: str, raw: bytes, metadata: dict[str, str], served_chunks: int = 0) -> WriteResult:
+        """Create or replace with ``prepare``'s bytes; ``served_chunks`` is the document's passages now, reported when nothing changed."""
+        started = time.perf_counter()
+        path = self._corpus() / name
         report, created = self._apply(path, raw, metadata)
         if not report.rebuilt:  # the same text and metadata again: the served build already holds it
             return WriteResult(name, served_chunks, 0, served_chunks, _ms(started), report.manifest.build, created)
@@ -216,7 +203,7 @@ class DocumentWriter:
                     _atomic_write(path, data)
                 if new_sidecar is not None:
                     _atomic_write(sidecar, new_sidecar)
-                report = build(path.parent, self.settings, self.embedder, progress=False, warn=_log, lock=lock, segmenter=self.segmenter)
+                report = self._build(path.parent, lock)
             except BaseException:
                 _restore(path, before)
                 if new_sidecar is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import store
@@ -33,6 +34,8 @@ class LiveEngine:
         self._stop = threading.Event()
         self._seen: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._run, name="wenyuan-live", daemon=True)
+        # Sees the first build loaded before it is served (qa.api.corpus_sync compares it with the folder).
+        self.on_first_load: Callable[[Wenyuan], None] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -95,6 +98,11 @@ class LiveEngine:
             except Exception as exc:  # reported through /api/health instead of killing the server
                 self._failed(f"{type(exc).__name__}: {exc}", current)
                 return False
+            if current is None and self.on_first_load is not None:
+                try:
+                    self.on_first_load(engine)
+                except Exception:  # a check that fails must not keep the index from being served
+                    log.exception("the start-up check of the first build failed")
             self.engine, self.failure = engine, None
             if current is not None:
                 log.info("now serving build %s", engine.retriever.index.manifest.build)

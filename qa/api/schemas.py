@@ -145,6 +145,20 @@ class ChatResponse(BaseModel):
     )
 
 
+class CorpusHealth(BaseModel):
+    state: Literal["in_sync", "updating", "out_of_sync"] = Field(
+        description="in_sync: the served build holds the corpus folder as it is; updating: documents the build lacks "
+        "(e.g. left by a crash mid-upload) are being indexed in the background; out_of_sync: they could not be"
+    )
+    pending: int = Field(description="documents added, changed or removed in the folder that the served build lacks")
+
+
+class QueueHealth(BaseModel):
+    running: int = Field(description="document writes being indexed now (0 or 1)")
+    waiting: int = Field(description="writes waiting behind it")
+    limit: int = Field(description="WENYUAN_DOCUMENT_WRITE_QUEUE: beyond this many waiting, a write answers 503 index_busy")
+
+
 class Health(BaseModel):
     status: str
     model: str
@@ -152,6 +166,31 @@ class Health(BaseModel):
     build: str = Field(description="the build folder being served; changes when `qa index` or an upload commits one")
     built_at: str
     writes: bool = Field(description="true when WENYUAN_API_TOKEN is set, so document writes are possible")
+    corpus: CorpusHealth
+    queue: QueueHealth
+
+
+class JobProgress(BaseModel):
+    stage: str = Field(description="queued, reading, passages, sentences, committing; or done, failed, cancelled")
+    message: str
+    done: int = Field(description="texts embedded so far in this stage")
+    total: int = Field(description="texts this stage embeds")
+    fraction: float = Field(description="an estimate of the share of the write done, 0..1")
+
+
+class Job(BaseModel):
+    """A document write followed at ``GET /api/jobs/{id}`` (a write answered ``202 Accepted`` gives the URL)."""
+
+    id: str
+    kind: Literal["put", "delete", "sync"] = Field(description="sync: the server indexing what it found in the folder at start")
+    doc: str
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    position: int = Field(description="place in the queue (1: next); 0 once it runs")
+    progress: JobProgress
+    elapsed_s: float
+    status: Optional[int] = Field(description="the HTTP status the write would have answered: 200/201, or the error's")
+    result: Optional[dict[str, Any]] = Field(description="when done: the write's answer (doc, chunks, embedded, reused, took_ms, build)")
+    error: Optional[ErrorDetail] = Field(description="when failed: the error, in the error shape's inner object")
 
 
 class DocumentWrite(BaseModel):

@@ -11,6 +11,7 @@ import annotations`` here: the request models are made per Settings inside
 ``create_app``, and FastAPI reads route annotations as real objects.
 """
 
+import unicodedata
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.answer import chat
@@ -27,7 +29,9 @@ from qa.answer import chat
 from qa.api import documents
 from qa.api.admission import Admission, BusyError
 from qa.api.chat_events import chat_events
+from qa.api.corpus_sync import CorpusSync
 from qa.api.document_routes import add_document_writes
+from qa.api.write_queue import WriteQueue
 from qa.errors import ApiError, IndexMissingError, InputError
 from qa.api.http_guard import HttpGuard
 from qa.index.milvus.store import MilvusUnavailable
@@ -87,10 +91,11 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give, all in the one error shape."""
     why = {
         400: "invalid_json: the body is not JSON; invalid_host: the Host header is not allowed; "
-        "invalid_document: a document name that leaves the corpus",
+        "invalid_document: a document name that leaves the corpus, is over 241 UTF-8 bytes, or holds an invisible "
+        "(Unicode Cf), space-edged or control character (the message names it, e.g. U+202E RIGHT-TO-LEFT OVERRIDE)",
         401: "unauthorized: the bearer token is missing or wrong (WWW-Authenticate: Bearer)",
         403: "writes_disabled: the server has no WENYUAN_API_TOKEN, so documents cannot be changed",
-        404: "not_found / unknown_document",
+        404: "not_found / unknown_document / unknown_job (jobs are kept for the last 200 writes)",
         409: "last_document: the only document cannot be removed; not_a_document / corpus_error / corpus_missing: "
         "the corpus folder needs fixing first",
         405: "method_not_allowed: the Allow header lists the methods this path answers",
@@ -98,15 +103,16 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "unsupported_media_type: the body is not sent as application/json",
         422: "invalid_request / invalid_input: a value outside the documented limits, or a question with no "
         "letter, digit or Chinese character; unreadable_text / no_indexable_text: an upload that is not "
-        "UTF-8 or GB18030 text, or has no paragraph to cite",
+        "UTF-8 or GB18030 text, holds a lone surrogate, or has no paragraph to cite",
         500: "internal_error: a bug; the server log has the details; index_failed: indexing failed, nothing changed",
         503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued; "
-        "index_busy: another writer holds the index; retry after the Retry-After header's seconds; "
+        "index_busy: WENYUAN_DOCUMENT_WRITE_QUEUE writes already wait, or another process holds the index; "
+        "retry after the Retry-After header's seconds (estimated from the running write's progress); "
         "milvus_unavailable: the Milvus store does not answer",
     }
     out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
     if 503 in out:
-        retry = {"description": "seconds to wait, on busy only", "schema": {"type": "integer", "minimum": 0}}
+        retry = {"description": "seconds to wait, on busy and index_busy", "schema": {"type": "integer", "minimum": 0}}
         out[503]["headers"] = {"Retry-After": retry}
     return out
 
@@ -114,22 +120,29 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     live = LiveEngine(settings)
+    queue = WriteQueue(settings.document_write_queue)
+    corpus = CorpusSync(settings, live, queue)
+    live.on_first_load = corpus.check
     admission = Admission(settings.model_queue_depth, settings.busy_retry_after_s)
     models = request_models(settings)
     SearchRequest, ChatRequest = models.search, models.chat
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        queue.start()
         live.start()
         yield
         live.stop()
+        queue.stop()
         if app.state.llm is not None:
             app.state.llm.close()
 
     app = FastAPIOffline(
         title="问源 wenyuan",
         description="Ask Chinese questions over the corpus; every answer quotes and cites the exact paragraph. "
-        "Errors: `{\"error\": {\"status\": int, \"code\": str, \"message\": str}}`.",
+        "Errors: `{\"error\": {\"status\": int, \"code\": str, \"message\": str}}`; a request line over 16 KiB "
+        "gets 414 uri_too_long and headers over 16 KiB 431 headers_too_large, in the same shape. Document writes queue "
+        "(503 index_busy beyond WENYUAN_DOCUMENT_WRITE_QUEUE) and answer 202 with a job at /api/jobs/{id} when slow.",
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -179,10 +192,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error(500, "internal_error", "the server failed to answer this request; see the server log", path=request.url.path)
 
     @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
-    def health() -> Any:
+    async def health() -> Any:
+        """On the event loop, needing no worker thread: it answers while every thread is busy."""
         index = live.get().retriever.index
         if settings.store == "milvus":
-            index.latest_build()  # Milvus must answer now, not only when the server started
+            await run_in_threadpool(index.latest_build)  # Milvus must answer now, not only when the server started
+        running, waiting = queue.counts()
         return {
             "status": "ok",
             "model": index.manifest.model_id,
@@ -190,6 +205,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "build": index.manifest.build,
             "built_at": index.manifest.created,
             "writes": settings.api_token is not None,
+            "corpus": corpus.to_json(),
+            "queue": {"running": running, "waiting": waiting, "limit": queue.depth},
         }
 
     # JSONResponse directly: the objects are plain JSON already, and FastAPI's encoder pass costs milliseconds.
@@ -245,11 +262,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         index = live.get().retriever.index
         if ".." in doc.split("/") or doc.startswith("/") or "\\" in doc:
             raise ApiError(400, "invalid_document", f"invalid document name {doc!r}: use a name from /api/documents")
+        if doc not in index.documents and unicodedata.normalize("NFC", doc) in index.documents:
+            doc = unicodedata.normalize("NFC", doc)  # uploads store names NFC (qa.api.document_names)
         if doc not in index.documents:
             raise ApiError(404, "unknown_document", f"no document named {doc!r}; see /api/documents")
         return documents.detail(index, doc)
 
-    add_document_writes(app, settings, live, _errors)
+    add_document_writes(app, settings, live, queue, _errors)
     add_openai_routes(app, settings, live, admission)
 
     if WEB_DIR.is_dir():

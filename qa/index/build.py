@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from qa.text.romanize import pinyin_keys
 from qa.settings import Settings
 from qa.text.tokenize import Segmenter
 from qa.index.writer_lock import WriterLock, hold
+from qa.index.vectors import Progress, VectorSource, no_progress, stage_progress, fill_vectors  # noqa: F401 (re-exported)
 
 Warn = Callable[[str], None]
 
@@ -181,6 +182,7 @@ def build_index(
     faiss_kind: str = "auto",
     lock: WriterLock | None = None,
     segmenter: Segmenter | None = None,
+    on_progress: Progress = no_progress,
 ) -> IndexReport:
     """Index ``corpus_dir`` into ``settings.index_dir``, embedding only what the committed build lacks.
 
@@ -189,8 +191,9 @@ def build_index(
     passes ``lock`` (the CLI takes it before loading the model, so a second
     writer is refused before doing any work). A server passes the segmenter it
     already has (made with the same options): loading jieba costs half a second.
+    ``on_progress`` hears each stage and each batch embedded.
     """
-    job = _Job(corpus_dir, settings, embedder, force, progress, warn, faiss_kind, segmenter)
+    job = _Job(corpus_dir, settings, embedder, force, progress, warn, faiss_kind, segmenter, on_progress)
     if lock is None:
         with hold(settings.index_dir, settings.index_lock_wait) as held:
             return _build_locked(job, held)
@@ -209,6 +212,7 @@ class _Job:
     warn: Warn
     faiss_kind: str
     segmenter: Segmenter | None
+    on_progress: Progress = no_progress
 
 
 class Parts:
@@ -238,6 +242,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     corpus_dir, settings, embedder, force, progress, warn = (
         job.corpus_dir, job.settings, job.embedder, job.force, job.progress, job.warn
     )
+    job.on_progress("reading", 0, 0)
     removed = store.prune_stale(lock)
     if removed:
         warn(f"note: removed what an interrupted run left in {settings.index_dir}: {', '.join(removed)}")
@@ -286,10 +291,13 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         store.write_chunks(build_dir, chunks, documents)
         save_tokens(build_dir, tokens)
         write_lexical(build_dir, LexicalIndex.build(tokens), previous.pinyin)
-        vectors, new_rows, embedded = fill_vectors(embedder, passage_keys, texts, previous.passages, progress, "embedding")
-        sentence_vectors, _, sentences_embedded = fill_vectors(
-            embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences"
+        vectors, new_rows, embedded = fill_vectors(
+            embedder, passage_keys, texts, previous.passages, progress, "embedding", stage_progress(job.on_progress, "passages")
         )
+        sentence_vectors, _, sentences_embedded = fill_vectors(
+            embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences", stage_progress(job.on_progress, "sentences")
+        )
+        job.on_progress("committing", 0, 0)
         store.save_keys(build_dir / store.PASSAGE_KEYS, passage_keys)
         kind = store.save_vectors(build_dir, vectors, np.array([c.key for c in chunks], dtype=np.int64), job.faiss_kind)
         sentence_index.write(build_dir, spans, sentence_vectors, sentence_keys)
@@ -343,34 +351,6 @@ def _check_unique(chunks: list[Chunk]) -> None:
             raise WenyuanError(f"chunk id collision between {other.doc} and {chunk.doc}; please report this")
 
 
-class VectorSource(Protocol):
-    def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
-        """The vectors already made for any of ``keys`` (content keys), by key."""
-
-
-def fill_vectors(
-    embedder: Embedder, keys: list[bytes], texts: list[str], source: VectorSource, progress: bool, what: str
-) -> tuple[np.ndarray, set[int], int]:
-    """Vectors for every row: from ``source`` by content key, else embedded (each distinct text once).
-
-    Returns the vectors, the rows that were embedded, and how many texts went to the model.
-    """
-    vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
-    have = source.found(keys, embedder.dimension)
-    missing: dict[bytes, list[int]] = {}
-    for row, key in enumerate(keys):
-        found = have.get(key)
-        if found is None:
-            missing.setdefault(key, []).append(row)
-        else:
-            vectors[row] = found
-    if missing:
-        fresh = _embed(embedder, [texts[rows[0]] for rows in missing.values()], progress, what)
-        for rows, vector in zip(missing.values(), fresh):
-            vectors[rows] = vector
-    return vectors, {r for rows in missing.values() for r in rows}, len(missing)
-
-
 def warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -> None:
     """A file that decodes but gives no passage (e.g. headings only) would otherwise vanish silently."""
     chunked = {c.doc for c in chunks}
@@ -379,10 +359,3 @@ def warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -
             warn(f"warning: {doc.name}: no indexable text (no paragraph to cite); nothing from it is searchable")
     if not chunks:
         raise CorpusError("no indexable text in the corpus: every file is headings or fragments only")
-
-
-def _embed(embedder: Embedder, texts: list[str], progress: bool, what: str = "embedding"):
-    from tqdm import tqdm
-
-    with tqdm(total=len(texts), desc=what, unit="chunk", file=sys.stderr, disable=not progress) as bar:
-        return embedder.encode_passages(texts, progress=bar.update)

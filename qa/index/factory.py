@@ -55,6 +55,7 @@ def build(corpus_dir: Path, settings: Settings, embedder: Embedder, *, lock: Wri
     from qa.index.milvus.writer import build_milvus
 
     options.pop("faiss_kind", None)
+    options.pop("on_progress", None)  # the Milvus writer reports no progress: a waiting upload shows its stage only
     if lock is not None:
         return build_milvus(corpus_dir, settings, embedder, **_milvus_options(options))
     with hold(settings.index_dir, settings.index_lock_wait):

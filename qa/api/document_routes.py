@@ -172,7 +172,7 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
     @app.get(
         "/api/jobs/{job_id}",
         response_model=None,
-        responses={200: {"model": JobModel}, **errors(400, 404, 405, 500)},
+        responses={200: {"model": JobModel}, **errors(400, 404, 405, 422, 500)},  # 422: in our shape, not FastAPI's
         summary="Follow a document write",
     )
     async def get_job(job_id: str) -> Any:

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import SEEDS, live_server
+from tests.conftest import SEEDS, live_server, local_only
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -325,6 +325,7 @@ def test_uploads_disabled_without_a_server_token(browser, library_settings):
             page.context.close()
 
 
+@local_only  # the bar fills with the local writer's counts
 def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(browser, small_corpus, tmp_path, embedder):
     """A server that finds a document in its folder that its build lacks, and answers every write 202 at once."""
     from tests.conftest import built

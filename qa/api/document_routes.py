@@ -118,7 +118,6 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
             if outcome.status >= 400:
                 raise ApiError(outcome.status, outcome.body["code"], outcome.body["message"], outcome.headers or None)
             return JSONResponse(outcome.body, status_code=outcome.status)
-        job.detached = True
         location = f"/api/jobs/{job.id}"
         headers = {"Location": location, "Retry-After": str(min(5, queue.retry_after()))}
         return JSONResponse(job.to_json(queue.position(job)), status_code=202, headers=headers)

@@ -59,7 +59,6 @@ class Job:
     started: Optional[float] = None
     finished: Optional[float] = None
     outcome: Optional[Outcome] = None
-    detached: bool = False  # answered 202: nobody waits on the request, so a disconnect cancels nothing
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, stage: str, done: int, total: int) -> None:

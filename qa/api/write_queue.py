@@ -94,11 +94,6 @@ class WriteQueue:
         with self._cond:
             return int(self._running is not None), len(self._waiting)
 
-    def pending(self, kind: str) -> bool:
-        """True while a job of ``kind`` waits or runs."""
-        with self._cond:
-            return any(j.kind == kind for j in (*self._waiting, self._running) if j is not None)
-
     def estimate(self, job: Job) -> float:
         """Seconds a job of this size takes here: two seconds plus 8 KB a second, scaled by what was observed."""
         return (2.0 + job.size / 8000) * self._speed
@@ -128,6 +123,7 @@ class WriteQueue:
                 if self._stop:
                     return
                 job = self._running = self._waiting.popleft()
+                job.progress("reading", 0, 0)  # until the build reports (the Milvus writer reports no stages)
                 job.state, job.started = "running", time.time()
             try:
                 outcome = job.action(job)

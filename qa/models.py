@@ -11,13 +11,50 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Segment:
+    """One line of a rendition and where it came from in the original file.
+
+    ``start``/``end`` are rendition offsets. Markdown and HTML give the source
+    ``line`` (1-based); PDF gives the ``page`` (1-based), the line's ``top`` and
+    ``bottom`` and ``xs``: each character's left edge, then the last one's right
+    edge (PDF points from the page's top-left), so any sub-span has its box.
+    """
+
+    start: int
+    end: int
+    line: int = 0
+    page: int = 0
+    top: float = 0.0
+    bottom: float = 0.0
+    xs: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """What a non-text file's rendition maps back to; ``pages`` holds each PDF page's (width, height)."""
+
+    format: str
+    segments: tuple[Segment, ...]
+    pages: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class Document:
-    """One decoded source file; ``text`` is exactly what offsets count in."""
+    """One decoded source file; ``text`` is exactly what offsets count in.
+
+    For PDF, Word, HTML and Markdown ``text`` is the plain rendition the
+    chunker reads and ``source`` maps it back to the original; ``.txt`` has none.
+    """
 
     name: str
     text: str
     encoding: str
     metadata: dict[str, str] = field(default_factory=dict)
+    source: SourceMap | None = None
+
+    @property
+    def format(self) -> str:
+        return self.source.format if self.source is not None else "txt"
 
 
 @dataclass(frozen=True)
@@ -39,6 +76,8 @@ class Chunk:
     line_start: int
     line_end: int
     id: str
+    # Where the span is in the original file (format, pages and boxes, or source lines); None for .txt.
+    origin: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> int:
@@ -59,6 +98,7 @@ class Citation:
     line_start: int
     line_end: int
     metadata: dict[str, str] = field(default_factory=dict)
+    origin: dict[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, chunk: Chunk, metadata: dict[str, str] | None = None) -> "Citation":
@@ -71,12 +111,16 @@ class Citation:
             line_start=chunk.line_start,
             line_end=chunk.line_end,
             metadata=dict(metadata or {}),
+            origin=chunk.origin,
         )
 
     def to_json(self) -> dict[str, Any]:
+        """Today's fields (offsets into the rendition), then what the original format adds."""
         out = asdict(self)
         meta = out.pop("metadata")
+        origin = out.pop("origin")
         out.update({k: meta[k] for k in CITATION_METADATA if meta.get(k)})
+        out.update(origin or {})
         return out
 
 

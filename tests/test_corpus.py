@@ -77,7 +77,7 @@ def test_recursive_names_are_posix_relative(tmp_path: Path) -> None:
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     (tmp_path / "sub" / "deeper" / "x.txt").write_text("内容一。", encoding="utf-8")
     (tmp_path / "a.txt").write_text("内容二。", encoding="utf-8")
-    (tmp_path / "notes.md").write_text("不读这个。", encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("不读这个。", encoding="utf-8")  # .md, .pdf, .docx, .html are read too
     names = [d.name for d in load_corpus(tmp_path).documents]
     assert names == ["a.txt", "sub/deeper/x.txt"]
 

@@ -103,6 +103,18 @@ class Scores(BaseModel):
     fused: float
 
 
+class Box(BaseModel):
+    """One line of a cited PDF span: PDF points from the page's top-left corner, with the page's size."""
+
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    page_width: float
+    page_height: float
+
+
 class Citation(BaseModel):
     doc: str
     title: str
@@ -114,6 +126,12 @@ class Citation(BaseModel):
     publication: Optional[str] = None
     date: Optional[str] = None
     url: Optional[str] = None
+    format: Optional[str] = Field(None, description="pdf, docx, html or markdown; absent for .txt (offsets above are into the rendition)")
+    page_start: Optional[int] = Field(None, description="PDF: first page of the span (1-based)")
+    page_end: Optional[int] = Field(None, description="PDF: last page of the span")
+    boxes: Optional[list[Box]] = Field(None, description="PDF: one rectangle per line of the span")
+    source_line_start: Optional[int] = Field(None, description="HTML and Markdown: first source line (1-based)")
+    source_line_end: Optional[int] = Field(None, description="HTML and Markdown: last source line")
 
 
 class Hit(BaseModel):

@@ -125,8 +125,16 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
+def _chunk_row(chunk: Chunk) -> dict[str, Any]:
+    """A ``.txt`` chunk's row has no ``origin`` key, so its table is the same as before other formats."""
+    row = asdict(chunk)
+    if row["origin"] is None:
+        del row["origin"]
+    return row
+
+
 def write_chunks(build_dir: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> None:
-    write_json(build_dir / CHUNKS, [asdict(c) for c in chunks])
+    write_json(build_dir / CHUNKS, [_chunk_row(c) for c in chunks])
     write_json(build_dir / DOCUMENTS, documents)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from qa.ingest import layout
+from qa.ingest.formats.rendition import origin
 from qa.models import Chunk, Document
 
 CHUNKER_VERSION = "3"
@@ -180,6 +181,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
                     line_start=bisect.bisect_right(line_starts, piece.start),
                     line_end=bisect.bisect_right(line_starts, piece.end - 1),
                     id=chunk_id(doc.name, article.title, piece.text, occurrence),
+                    origin=origin(doc.source, piece.start, piece.end) if doc.source is not None else None,
                 )
             )
         article_no += 1

@@ -20,10 +20,11 @@ import os
 import re
 import stat
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
+from qa.ingest.formats import extract, readable
 from qa.models import Document
 from qa.settings import Settings
 
@@ -130,7 +131,7 @@ class _Found:
 
 
 def _scan(root: str, found: list[_Found], skipped: list[tuple[str, str]]) -> None:
-    """Regular ``.txt`` files that resolve inside ``root``; everything else is skipped unopened.
+    """Regular files of a readable format that resolve inside ``root``; everything else is skipped unopened.
 
     ``lstat`` only: ``Path.is_file()`` follows links and opening a FIFO blocks.
     A stack rather than recursion, so no folder depth can exhaust Python's.
@@ -149,11 +150,11 @@ def _scan(root: str, found: list[_Found], skipped: list[tuple[str, str]]) -> Non
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError as exc:
-                if name.endswith(".txt"):
+                if readable(name):
                     skipped.append((shown(name), f"cannot be read: {exc.strerror or exc}"))
                 continue
             is_dir = stat.S_ISDIR(st.st_mode)
-            if not (is_dir or name.endswith(".txt") or stat.S_ISLNK(st.st_mode)):
+            if not (is_dir or readable(name) or stat.S_ISLNK(st.st_mode)):
                 continue
             if not _decodable(entry.name):
                 skipped.append((shown(name), "its name is not valid UTF-8; rename it"))
@@ -172,15 +173,15 @@ def _follow_link(root: str, path: str, name: str, found: list[_Found], skipped: 
     try:
         st = os.stat(target)
     except OSError:
-        if name.endswith(".txt"):
+        if readable(name):
             skipped.append((shown(name), "a broken symbolic link"))
         return
     if not _inside(target, root):
-        if name.endswith(".txt") or stat.S_ISDIR(st.st_mode):
+        if readable(name) or stat.S_ISDIR(st.st_mode):
             skipped.append((shown(name), "a symbolic link to outside the corpus folder; not opened"))
     elif stat.S_ISDIR(st.st_mode):
         skipped.append((shown(name), "a symbolic link to a folder; not followed (its files are read where they are)"))
-    elif name.endswith(".txt"):
+    elif readable(name):
         if stat.S_ISREG(st.st_mode):
             found.append(_Found(name, target, st))
         else:
@@ -247,8 +248,19 @@ def _read_sidecar(folder: Path, root: str, limits: CorpusLimits) -> dict[str, di
     return data
 
 
+def _document(item: _Found, limits: CorpusLimits, metadata: dict[str, str], skipped: list[tuple[str, str]]) -> Document:
+    """A ``.txt`` file decoded as always; another format extracted, its unread pages listed in ``skipped``."""
+    raw = _read_capped(item.path, item.stat, limits.file_bytes)
+    if item.name.endswith(".txt"):
+        text, encoding = decode(raw)
+        return Document(item.name, text, encoding, metadata)
+    extracted = extract(item.name, raw, decode)
+    skipped.extend((shown(item.name), warning) for warning in extracted.warnings)
+    return Document(item.name, extracted.text, extracted.encoding, metadata, extracted.source)
+
+
 def load_corpus(folder: Path, limits: CorpusLimits | None = None) -> CorpusLoad:
-    """Every readable ``.txt`` under ``folder``; what cannot or must not be read is listed in ``skipped``."""
+    """Every readable ``.txt``, PDF, Word, HTML and Markdown file under ``folder``; what cannot or must not be read is listed in ``skipped``."""
     folder = Path(folder)
     limits = limits or corpus_limits(Settings())
     if not folder.exists():
@@ -270,8 +282,7 @@ def load_corpus(folder: Path, limits: CorpusLimits | None = None) -> CorpusLoad:
             )
         if reason is None:
             try:
-                text, encoding = decode(_read_capped(item.path, item.stat, limits.file_bytes))
-                documents.append(Document(item.name, text, encoding, dict(metadata.get(item.name, {}))))
+                documents.append(_document(item, limits, dict(metadata.get(item.name, {})), skipped))
                 continue
             except OSError as exc:
                 reason = f"cannot be read: {exc.strerror or exc}"
@@ -287,10 +298,17 @@ def load_corpus(folder: Path, limits: CorpusLimits | None = None) -> CorpusLoad:
     return CorpusLoad(documents, skipped)
 
 
+def _source_record(doc: Document) -> list[str]:
+    """Nothing for ``.txt`` (its hashes stay as they were); otherwise the map, so new boxes mean new chunks."""
+    if doc.source is None:
+        return []
+    return [hashlib.sha256(json.dumps(asdict(doc.source)).encode("utf-8")).hexdigest()]
+
+
 def fingerprint(documents: list[Document]) -> str:
     digest = hashlib.sha256()
     for doc in sorted(documents, key=lambda d: d.name):
-        record = [doc.name, doc.text, sorted(doc.metadata.items())]
+        record = [doc.name, doc.text, sorted(doc.metadata.items()), *_source_record(doc)]
         digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
@@ -298,5 +316,5 @@ def fingerprint(documents: list[Document]) -> str:
 
 def document_hash(doc: Document) -> str:
     """A document's text and metadata: equal hashes, equal chunks (under the same options)."""
-    record = json.dumps([doc.text, sorted(doc.metadata.items())], ensure_ascii=False)
+    record = json.dumps([doc.text, sorted(doc.metadata.items()), *_source_record(doc)], ensure_ascii=False)
     return hashlib.sha256(record.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,159 @@
+"""PDF → rendition with page boxes (pdfminer.six), never indexing what cannot be read.
+
+A page without a text layer (a scan: wenyuan does no OCR) and a page whose
+text is garbled — ``(cid:…)`` glyphs with no Unicode, U+FFFD, private-use
+characters — are left out with a warning naming the page; an encrypted or
+broken file is refused with a reason. Running headers and footers (a line at
+the top or bottom of the page that repeats on other pages, digits aside) and
+page numbers are furniture and left out of the text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTContainer, LTItem
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser, PDFSyntaxError
+from pdfminer.psparser import PSException
+
+from qa.ingest.formats.pdf_layout import Char, Column, Line, paragraphs, read_page, separator
+from qa.ingest.formats.rendition import Rendition
+from qa.models import Segment, SourceMap
+
+GARBLED_MAX_SHARE = 0.02
+FURNITURE_BAND = 0.1
+_PAGE_NUMBER = re.compile(r"^[-—–_·\s]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–_·\s]*$|^(?:page|p\.)\s*\d{1,4}$", re.I)
+
+
+@dataclass(frozen=True)
+class PdfText:
+    text: str
+    source: SourceMap
+    warnings: list[str]
+
+
+def _garbled(text: str) -> bool:
+    return "(cid:" in text or any(c == "\ufffd" or "\ue000" <= c <= "\uf8ff" for c in text)
+
+
+def _walk(item: LTItem):
+    if isinstance(item, LTChar):
+        yield item
+    elif isinstance(item, LTContainer):
+        for child in item:
+            yield from _walk(child)
+
+
+def _chars(layout, mediabox: tuple[float, float, float, float]) -> list[Char]:
+    """Every upright character, in points from the page's top-left (pdfminer counts from the bottom)."""
+    left, top = mediabox[0], mediabox[3]
+    return [
+        Char(c.get_text(), c.x0 - left, c.x1 - left, top - c.y1, top - c.y0, c.size or 1.0)
+        for c in _walk(layout)
+        if c.upright and c.get_text()
+    ]
+
+
+def _pages(raw: bytes):
+    """(width, height, characters) of each page, straight from pdfminer without layout analysis (the slow part)."""
+    document = PDFDocument(PDFParser(io.BytesIO(raw)))
+    manager = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(manager, laparams=None)
+    interpreter = PDFPageInterpreter(manager, device)
+    for page in PDFPage.create_pages(document):
+        box = tuple(float(v) for v in page.mediabox)
+        interpreter.process_page(page)
+        yield box[2] - box[0], box[3] - box[1], _chars(device.get_result(), box)
+
+
+def _furniture_key(line: Line) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text))
+
+
+def _furniture(pages: dict[int, list[Column]], heights: dict[int, float]) -> set[int]:
+    """ids of lines that are running headers, footers or page numbers."""
+    edge: list[tuple[Line, str]] = []
+    for number, columns in pages.items():
+        for column in columns:
+            for line in column.lines:
+                h = heights[number]
+                if line.top < h * FURNITURE_BAND or line.bottom > h * (1 - FURNITURE_BAND):
+                    edge.append((line, _furniture_key(line)))
+    pages_of = Counter(key for _, key in {(line.page, key) for line, key in edge})
+    return {
+        id(line) for line, key in edge
+        if _PAGE_NUMBER.match(line.text.strip()) or (len(pages) > 1 and pages_of[key] >= 2)
+    }
+
+
+def _unreadable(number: int, chars: list[Char]) -> str | None:
+    """Why a page is left out: no text layer, or more garbled characters than a stray glyph or two."""
+    if not "".join(c.text for c in chars).strip():
+        return f"page {number}: no text layer (a scanned page?); not read, wenyuan does no OCR"
+    bad = sum(1 for c in chars if _garbled(c.text))
+    if bad > GARBLED_MAX_SHARE * len(chars):
+        return f"page {number}: garbled text ({bad} of {len(chars)} characters have no Unicode); not read"
+    return None
+
+
+def _open_failure(exc: BaseException) -> str:
+    if isinstance(exc, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return "an encrypted PDF (password-protected); save an unprotected copy"
+    return f"not a readable PDF ({type(exc).__name__}); the file may be broken"
+
+
+def extract_pdf(raw: bytes) -> PdfText:
+    """The rendition of a PDF's readable pages, its page/box map and a warning per page left out.
+
+    Raises ValueError (a reason fit for a user) when no page can be read.
+    """
+    warnings: list[str] = []
+    pages: dict[int, list[Column]] = {}
+    sizes: list[tuple[float, float]] = []
+    char_sizes: list[float] = []
+    try:
+        for number, (width, height, chars) in enumerate(_pages(raw), start=1):
+            sizes.append((width, height))
+            warning = _unreadable(number, chars)
+            if warning:
+                warnings.append(warning)
+                continue
+            chars = [c for c in chars if not _garbled(c.text)]
+            char_sizes.extend(c.size for c in chars)
+            pages[number] = read_page(number, chars)
+    except (PDFSyntaxError, PSException, PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ValueError(_open_failure(exc)) from None
+    except (ValueError, KeyError, TypeError, AttributeError, AssertionError, IndexError) as exc:
+        raise ValueError(f"not a readable PDF ({type(exc).__name__}); the file may be broken") from None
+    if not pages:
+        raise ValueError("no page has readable text (" + "; ".join(warnings) + ")" if warnings else "a PDF without pages")
+    return PdfText(*_render(pages, sizes, statistics.median(char_sizes)), warnings)
+
+
+def _render(pages: dict[int, list[Column]], sizes: list[tuple[float, float]], body_size: float) -> tuple[str, SourceMap]:
+    furniture = _furniture(pages, {n: sizes[n - 1][1] for n in pages})
+    flow = [
+        Column(kept, column.left, column.right)
+        for number in sorted(pages)
+        for column in pages[number]
+        if (kept := [ln for ln in column.lines if id(ln) not in furniture])
+    ]
+    out = Rendition("pdf")
+    for paragraph in paragraphs(flow, body_size):
+        pieces: list[tuple[str, Segment]] = []
+        for n, line in enumerate(paragraph.lines):
+            text, xs = line.text, line.xs()
+            following = paragraph.lines[n + 1].text if n + 1 < len(paragraph.lines) else ""
+            if following and separator(text, following):
+                text, xs = text + " ", (*xs, xs[-1])
+            pieces.append((text, Segment(0, 0, page=line.page, top=line.top, bottom=line.bottom, xs=xs)))
+        out.block([pieces])
+    return out.text, out.source_map(tuple(sizes))

@@ -131,25 +131,52 @@ def evaluate_cmd(
     as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
     out: Optional[Path] = typer.Option(None, help="folder for metrics.json and PNG charts (created if needed)"),
     gate: Optional[Path] = typer.Option(None, help="JSON of minimum hybrid metrics; exit 1 when below"),
+    squad: Optional[Path] = typer.Option(
+        None, help="a SQuAD-style JSON (CMRC 2018, DRCD, DuReader-robust): its documents are indexed in a folder of "
+        "their own (updated incrementally on the next run) and its questions asked"
+    ),
+    work_dir: Optional[Path] = typer.Option(None, help="with --squad: folder for its corpus and index [default .wenyuan-squad/<file>-<hash>]"),
+    limit: Optional[int] = typer.Option(None, min=1, help="ask only this many questions, drawn with --seed"),
+    documents: Optional[int] = typer.Option(
+        None, min=1, help="with --squad: index only this many of its documents (drawn with --seed) and ask their questions"
+    ),
+    seed: int = typer.Option(0, help="the random seed of --limit and --documents"),
+    trec: Optional[Path] = typer.Option(None, help="folder for TREC run files (one per mode) and qrels.txt"),
     index_dir: Optional[Path] = IndexDir,
     store: Optional[str] = Store,
     milvus_uri: Optional[str] = MilvusUri,
 ) -> None:
-    """Measure retrieval on a question set: metrics per mode, per type, and abstention."""
+    """Measure retrieval on a question set: metrics per mode, per type, answers, and abstention."""
     from qa.engine import Wenyuan
     from qa.evaluation.evaluate import check_gate, evaluate, format_report
     from qa.evaluation.questions import SHIPPED, load_questions
+    from qa.evaluation.squad import index_squad, sample
 
     settings = settings_for(index_dir, store=store, milvus_uri=milvus_uri)
+    if squad is not None and questions is not None:
+        fail("give --squad or --questions, not both")
+    if documents is not None and squad is None:
+        fail("--documents goes with --squad")
     wanted = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = [m for m in wanted if m not in MODES]
     if unknown or not wanted:
         fail(f"unknown mode(s) {', '.join(unknown) or '(none)'}: use {','.join(MODES)}")
     if not 1 <= k <= settings.k_max:
         fail(f"k must be between 1 and {settings.k_max}, got {k}")
-    qs = load_questions(questions or SHIPPED)
+    if squad is not None:
+        loaded, settings = index_squad(squad, settings, work_dir, progress=not as_json, documents=documents, seed=seed)
+        qs = loaded.questions
+    else:
+        qs = load_questions(questions or SHIPPED)
+    qs = sample(qs, limit, seed)
     engine = Wenyuan.open(**settings.model_dump())
-    report = evaluate(engine.retriever, qs, wanted, k)
+    runs: dict[str, list[str]] | None = {} if trec is not None else None
+    report = evaluate(engine.retriever, qs, wanted, k, runs=runs, removed=squad is not None)
+    if trec is not None and runs is not None:
+        from qa.evaluation.trec import qrels_lines, write_trec
+
+        for path in write_trec(trec, runs, qrels_lines(qs, engine.retriever.index.iter_chunks())):
+            typer.echo(f"wrote {path}", err=True)
     if out is not None:
         from qa.evaluation.charts import write_outputs
 

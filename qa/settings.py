@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, SecretStr
+from pydantic import Field, FilePath, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -38,12 +38,11 @@ class Settings(BaseSettings):
     k_default: int = Field(5, ge=1, le=50)
     k_max: int = Field(50, ge=1, le=1000)
     max_question_chars: int = Field(500, ge=10)
-    abstain_dense_min: float = Field(
-        0.865, description="decline when the best dense similarity is below this (mid-gap, see README)"
+    answer_model: Optional[FilePath] = Field(
+        None, description="a fitted answer model (JSON from scripts/fit_answers.py); unset: the one shipped in qa/answer/"
     )
-    abstain_dense_min_ascii: float = Field(0.75, description="the same for questions written mostly in Latin script")
-    abstain_coverage_min: float = Field(
-        0.21, description="decline when the best passages hold less than this share of the question's idf weight"
+    abstain_dense_min_ascii: float = Field(
+        0.75, description="decline a question written mostly in Latin script when the best dense similarity is below this"
     )
     # Writers and corpus reading (issue 12): lock wait and input caps.
     index_lock_wait: float = Field(

@@ -30,7 +30,7 @@ def test_json_report_schema_and_outputs(settings, tmp_path):
     for miss in report["misses"]["bm25"]:
         assert {"id", "question", "answers", "rank", "top"} == set(miss)
     ans = report["answer"]
-    assert {"n", "correct", "accuracy", "median_chars", "by_type", "by_expects"} == set(ans)
+    assert {"n", "correct", "accuracy", "median_chars", "baseline_bigram", "by_type", "by_expects"} == set(ans)
     assert ans["n"] == a["answerable"] and ans["accuracy"] == ans["correct"] / ans["n"]
     assert set(ans["by_type"]) == answerable_types and sum(v["n"] for v in ans["by_type"].values()) == ans["n"]
     assert len(report["answer_misses"]) == ans["n"] - ans["correct"]

@@ -1,7 +1,7 @@
 """A chat turn: resolve the follow-up, search, decide whether to answer, then quote or generate.
 
 By default the answer is never generated text: it quotes, verbatim, the
-sentences that state the asked-for fact (``qa.answer.quotes``), each followed by
+sentences a fitted model rates most likely to hold the answer (``qa.answer.quotes``), each followed by
 ``[n]`` pointing at its citation, so every claim can be checked against the
 source paragraph. With an LLM configured, the model writes the answer from the
 numbered passages and only sentences that ``qa.answer.verify`` finds supported by the
@@ -17,17 +17,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.answer.abstain import declines
-from qa.errors import InputError
 from qa.answer.followup import resolve
 from qa.answer.generate import Generated, generate
-from qa.search.highlight import TUNED, Asked, Tuning
 from qa.answer.llm import LlmClient
+from qa.answer.quotes import chosen, rank
+from qa.answer.ranker import AnswerModel, cached, shipped
+from qa.answer.verify import Tagger
+from qa.errors import InputError
 from qa.models import Citation, SearchResult
-from qa.text.normalize import clean_text, has_content
-from qa.answer.quotes import candidates, chosen
+from qa.search.highlight import Asked
 from qa.search.retrieval import Retriever
 from qa.settings import Settings
-from qa.answer.verify import Tagger
+from qa.text.normalize import clean_text, has_content
 
 NO_ANSWER = "资料中没有找到相关内容。以下是最接近的段落，仅供参考。"
 
@@ -74,7 +75,9 @@ class Turn:
     passages: int
 
 
-def prepare(retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> Turn:
+def prepare(
+    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", model: AnswerModel | None = None
+) -> Turn:
     """The part that needs the index and the embedding model; raises InputError for a bad conversation."""
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
@@ -83,7 +86,7 @@ def prepare(retriever: Retriever, messages: list[dict[str, str]], k: int | None 
         # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
         return Turn(ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages)
     result, asked = retriever.retrieve(question, k, mode)
-    return Turn(compose(question, result, asked, retriever.settings), tag, passages)
+    return Turn(compose(question, result, asked, retriever.settings, model), tag, passages)
 
 
 def finish(turn: Turn, llm: LlmClient | None = None, stream: bool = False) -> Iterator[str | ChatAnswer]:
@@ -131,12 +134,18 @@ def final(pieces: Iterator[str | ChatAnswer]) -> ChatAnswer:
     return last
 
 
-def compose(question: str, result: SearchResult, asked: Asked, settings: Settings, tuning: Tuning = TUNED) -> ChatAnswer:
+def answer_model(settings: Settings) -> AnswerModel:
+    """The shipped fitted model, or the one ``WENYUAN_ANSWER_MODEL`` names."""
+    return shipped() if settings.answer_model is None else cached(settings.answer_model)
+
+
+def compose(question: str, result: SearchResult, asked: Asked, settings: Settings, model: AnswerModel | None = None) -> ChatAnswer:
     """The answer to ``question`` from its search result: quotes in order, or a decline."""
-    ranked = candidates(result.hits, asked, tuning)
-    if declines(result, asked, settings, ranked):
+    model = model or answer_model(settings)
+    ranked = rank(result.hits, asked, model)
+    if declines(result, asked, settings, ranked.features, ranked.probabilities, model):
         return ChatAnswer(NO_ANSWER, [], result, True, question)
-    quoted = chosen(ranked)
+    quoted = chosen(ranked, model.second_ratio)
     lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
     return ChatAnswer("\n".join(lines), [c.hit.citation for c in quoted], result, False, question)
 

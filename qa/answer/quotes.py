@@ -1,64 +1,60 @@
 """Which sentences the chat quotes, and in which order.
 
-Candidates are the best sentence of each of the top passages (the same span
-each hit shows as its highlight); retrieval rank discounts them, so a later
-passage wins only when its sentence states the asked-for fact and the first
-passage's does not. The winner is quoted first as ``[1]``.
+Every sentence of the top passages is a candidate (``qa.answer.features``);
+the fitted sentence model (``qa.answer.ranker``) gives each the probability
+that it holds the answer, and the most probable is quoted first as ``[1]``.
+A second sentence of the same document follows when the model rates it
+nearly as high (``second_ratio`` of the best, chosen on data with the answer
+length in view).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.search.highlight import TUNED, Asked, Scored, Tuning, best_sentence
-from qa.models import Hit
+import numpy as np
 
-MAX_QUOTES = 3
-SECOND_QUOTE_RATIO = 0.8  # 0.6–0.8 tie on answer accuracy on both halves; 0.8 quotes least (median 71 characters against 88)
+from qa.answer.features import FEATURES, Candidate, candidates
+from qa.answer.ranker import AnswerModel
+from qa.models import Hit
+from qa.search.highlight import Asked
+
+MAX_QUOTES = 2
 
 
 @dataclass(frozen=True)
-class Candidate:
-    hit: Hit
-    sentence: Scored
-    score: float
+class Ranked:
+    """The candidates, their feature rows and the model's probability for each."""
 
-    @property
-    def text(self) -> str:
-        return self.hit.text[self.sentence.start : self.sentence.end]
+    candidates: list[Candidate]
+    features: np.ndarray
+    probabilities: np.ndarray
 
 
-def candidates(
-    hits: list[Hit],
-    asked: Asked,
-    tuning: Tuning = TUNED,
-) -> list[Candidate]:
-    """The top passages' answer sentences, best first."""
-    out = []
-    for hit in hits[: tuning.depth]:
-        found = best_sentence(hit.text, asked, tuning, hit.chunk_id)
-        out.append(Candidate(hit, found, found.score * tuning.rank_decay ** (hit.rank - 1)))
-    return sorted(out, key=lambda c: (-c.score, c.hit.rank))
+def rank(hits: list[Hit], asked: Asked, model: AnswerModel) -> Ranked:
+    found, x = candidates(hits, asked)
+    if not found:
+        return Ranked([], x, np.zeros(0))
+    columns = [FEATURES.index(f) for f in model.sentence.features]
+    return Ranked(found, x, model.sentence.probabilities(x[:, columns]))
 
 
-def chosen(ranked: list[Candidate]) -> list[Candidate]:
-    """The best candidate, plus others from its document that score nearly as well.
+def chosen(ranked: Ranked, second_ratio: float) -> list[Candidate]:
+    """The most probable sentence, then another of its document rated at least ``second_ratio`` of it.
 
     Staying within the first quote's document keeps a sentence about another
-    place or paper out of an answer about this one.
+    place or person out of an answer about this one.
     """
-    if not ranked:
+    if not ranked.candidates:
         return []
-    first = ranked[0]
+    order = np.argsort(-ranked.probabilities, kind="stable")
+    first = ranked.candidates[order[0]]
+    best = float(ranked.probabilities[order[0]])
     out = [first]
-    for cand in ranked[1:]:
-        if len(out) == MAX_QUOTES:
+    for i in order[1:]:
+        if len(out) == MAX_QUOTES or ranked.probabilities[i] < second_ratio * best:
             break
-        if (
-            cand.hit.citation.doc == first.hit.citation.doc
-            and first.score > 0
-            and cand.score >= SECOND_QUOTE_RATIO * first.score
-            and all(cand.text != c.text for c in out)
-        ):
+        cand = ranked.candidates[i]
+        if cand.hit.citation.doc == first.hit.citation.doc and all(cand.text != c.text for c in out):
             out.append(cand)
     return out

@@ -8,11 +8,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from dataclasses import replace
+
 from qa.answer import chat
-from qa.answer.chat import ChatAnswer
+from qa.answer.chat import ChatAnswer, compose
+from qa.answer.features import DEPTH
 from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
 from qa.evaluation.questions import Question
+from qa.evaluation.trec import run_lines
+from qa.models import SearchResult
+from qa.search.highlight import sentences
 from qa.search.retrieval import Retriever
+from qa.text.normalize import matching_form
 
 _MARKER = re.compile(r"\[\d+\]")
 
@@ -21,8 +28,19 @@ def _relevant_count(retriever: Retriever, q: Question) -> int:
     return sum(q.relevant(c.doc, c.text) for c in retriever.index.iter_chunks())
 
 
-def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequence[str], k: int = 10) -> dict[str, Any]:
-    """The stable report object documented in README (metrics as fractions 0..1)."""
+def evaluate(
+    retriever: Retriever,
+    questions: Sequence[Question],
+    modes: Sequence[str],
+    k: int = 10,
+    runs: dict[str, list[str]] | None = None,
+    removed: bool = False,
+) -> dict[str, Any]:
+    """The stable report object documented in README (metrics as fractions 0..1).
+
+    ``runs``: filled with TREC run lines per mode. ``removed``: also ask every
+    answerable question with its own document left out of the hits (the right reply is a decline).
+    """
     answerable = [q for q in questions if q.answerable]
     names = metric_names(k)
     report: dict[str, Any] = {"questions": len(questions), "k": k, "modes": {}, "misses": {}}
@@ -33,6 +51,8 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequenc
         misses = []
         for q in answerable:
             result = retriever.search(q.question, k, mode)
+            if runs is not None:
+                runs.setdefault(mode, []).extend(run_lines(q, result, f"wenyuan-{mode}"))
             ranked = [q.relevant(h.citation.doc, h.text) for h in result.hits]
             row = score_all(ranked, k, relevant[q.id])
             rows.append(row)
@@ -53,7 +73,40 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], modes: Sequenc
         report["modes"][mode] = summary
         report["misses"][mode] = misses
     report.update(chat_runs(retriever, questions))
+    if removed:
+        report["abstention"]["removed"] = removed_declines(retriever, questions)
     return report
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in matching_form(text).lower() if c.isalnum()]
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def bigram_baseline(question: str, result: SearchResult) -> str:
+    """The trivial answer every report stands beside: the top passage's sentence sharing most character bigrams with the question."""
+    if not result.hits:
+        return ""
+    text = result.hits[0].text
+    wanted = _bigrams(question)
+    spans = sentences(text)
+    s, e = max(spans, key=lambda span: len(wanted & _bigrams(text[span[0] : span[1]])))
+    return text[s:e]
+
+
+def removed_declines(retriever: Retriever, questions: Sequence[Question]) -> dict[str, int]:
+    """Each answerable question whose document is known, asked with that document's passages taken out of the hits."""
+    out = {"n": 0, "declined": 0}
+    for q in questions:
+        if not q.answerable or q.doc is None:
+            continue
+        result, asked = retriever.retrieve(q.question, min(retriever.settings.k_max, 15), "hybrid")
+        others = [h for h in result.hits if h.citation.doc != q.doc][:DEPTH]
+        hits = [replace(h, rank=rank) for rank, h in enumerate(others, start=1)]
+        reply = compose(q.question, replace(result, hits=hits), asked, retriever.settings)
+        out["n"] += 1
+        out["declined"] += int(reply.abstained)
+    return out
 
 
 def answer_text(reply: ChatAnswer) -> str:
@@ -73,6 +126,7 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
     declined: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "declined": 0})
     counts = {"unanswerable": 0, "declined": 0, "answerable": 0, "answerable_declined": 0}
     lengths: list[int] = []
+    baseline = 0
     misses = []
     for q in questions:
         reply = chat.answer(retriever, [{"role": "user", "content": q.question}])
@@ -85,6 +139,7 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
         counts["answerable"] += 1
         counts["answerable_declined"] += int(reply.abstained)
         correct = answer_correct(reply, q)
+        baseline += int(any(a in bigram_baseline(reply.question, reply.result) for a in q.answers))
         for table, key in ((answered, q.type), (by_expects, q.expects or "none")):
             table[key]["n"] += 1
             table[key]["correct"] += int(correct)
@@ -99,6 +154,7 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
         "correct": correct_total,
         "accuracy": correct_total / n if n else 0.0,
         "median_chars": float(statistics.median(lengths)) if lengths else 0.0,
+        "baseline_bigram": baseline / n if n else 0.0,
         "by_type": dict(sorted(answered.items())),
         "by_expects": dict(sorted(by_expects.items())),
     }
@@ -131,7 +187,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"answers (the chat, as /api/chat): correct {ans['correct']}/{ans['n']} ({ans['accuracy']:.3f}), "
-        f"median {ans['median_chars']:.0f} characters",
+        f"median {ans['median_chars']:.0f} characters; baseline (top passage's sentence sharing most bigrams): "
+        f"{ans['baseline_bigram']:.3f}",
     ]
     for label, table in (("type", ans["by_type"]), ("expects", ans["by_expects"])):
         lines.append(f"  by {label}: " + ", ".join(f"{t} {v['correct']}/{v['n']}" for t, v in table.items()))
@@ -142,6 +199,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"wrongly declined {a['answerable_declined']}/{a['answerable']} answerable",
     ]
     lines += [f"  {t}: declined {v['declined']}/{v['n']}" for t, v in a["by_type"].items()]
+    if "removed" in a:
+        lines.append(f"  own document removed: declined {a['removed']['declined']}/{a['removed']['n']}")
     for m in modes:
         if report["misses"][m]:
             lines += ["", f"misses at rank 1 ({m}):"]

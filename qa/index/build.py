@@ -29,6 +29,7 @@ from qa.errors import CorpusError, WenyuanError
 from qa.index.lexical import LexicalIndex, save_tokens
 from qa.index.previous_build import content_key
 from qa.models import Chunk, Document
+from qa.text.normalize import matching_form
 from qa.text.romanize import pinyin_keys
 from qa.settings import Settings
 from qa.text.tokenize import Segmenter
@@ -49,6 +50,7 @@ def retrieval_text_options(settings: Settings) -> dict[str, Any]:
         "jieba_mode": settings.jieba_mode,
         "jieba_user_dict": _user_dict_identity(settings.jieba_user_dict),
         "lexical_context": "publication",
+        "lexical_script": "simplified",
         "sentence_vectors": True,
         "chunking": [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars],
         "query_prefix": settings.query_prefix,
@@ -227,7 +229,8 @@ class Parts:
         if self.segmenter is None:
             self.segmenter = Segmenter(self.settings.jieba_mode, self.settings.jieba_user_dict)
         context = document_context(doc.metadata)
-        return previous_build.DocumentPart(chunks, [self.segmenter.tokens(lexical_text(c, context)) for c in chunks])
+        tokens = [self.segmenter.tokens(matching_form(lexical_text(c, context))) for c in chunks]
+        return previous_build.DocumentPart(chunks, tokens)
 
 
 def changes(documents: list[Document], hashes: dict[str, str], before: dict[str, str]) -> Changes:

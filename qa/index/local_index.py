@@ -14,6 +14,7 @@ from qa.index import store
 from qa.index.build import document_context
 from qa.index.lexical import LexicalIndex
 from qa.models import Chunk
+from qa.text.normalize import matching_form
 from qa.index.sentence_index import SentenceIndex
 
 
@@ -100,8 +101,8 @@ def with_summaries(documents: dict[str, dict[str, Any]], chunks: list[Chunk]) ->
 
 
 def document_texts(chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Each document's context and cleaned text, for place scoping."""
+    """Each document's context and text in the matching form, for place scoping."""
     parts: dict[str, list[str]] = {name: [document_context(info.get("metadata", {}))] for name, info in documents.items()}
     for chunk in chunks:
         parts.setdefault(chunk.doc, []).extend((chunk.title, chunk.text))
-    return {name: "\n".join(p) for name, p in parts.items()}
+    return {name: matching_form("\n".join(p)) for name, p in parts.items()}

@@ -26,7 +26,7 @@ from qa.index.lexical import load_tokens
 from qa.models import Chunk
 
 # Options that decide a document's chunks and tokens (embedding options are in the content keys).
-TEXT_OPTIONS = ("chunking", "jieba_mode", "jieba_user_dict", "lexical_context")
+TEXT_OPTIONS = ("chunking", "jieba_mode", "jieba_user_dict", "lexical_context", "lexical_script")
 
 
 def content_key(model_id: str, prefix: str, text: str) -> bytes:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.text.answer_type import expected_type, focus_text, states
+from qa.text.normalize import matching_form
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』\"]?|\n|$)")
 
@@ -108,6 +109,7 @@ def best_sentence(text: str, asked: Asked, tuning: Tuning = TUNED, chunk_id: str
     keeps only ``tuning.untyped`` of that, so the sentence that states the fact
     beats the one beside it that restates the question.
     """
+    text = matching_form(text)
     spans, sims = asked.similar.get(chunk_id, (None, None)) if chunk_id is not None else (None, None)
     if spans is None:
         spans = sentences(text)

@@ -110,6 +110,10 @@ class Retriever:
         weights = idf(asked_words, df, self.index.manifest.chunks)
         # A place is in the corpus when it is a word of it, also without its suffix (嘉兴市 where papers say 嘉兴).
         unknown = tuple(p for p in named if p.lower() not in df and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df))
+        if unknown:
+            # jieba may cut a name inside a longer corpus word (乍都节公园): unknown means in no document's text either.
+            everywhere = set(self.index.documents)
+            unknown = tuple(p for p in unknown if not self.index.mentioning(everywhere, [p]))
         asked = Asked.of(query, weights, similar, tuple(linked), unknown)
         hits = [self._hit(rank, chunks[cid], fused[cid], bm25, dense, asked) for rank, cid in enumerate(ranked, start=1)]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), asked

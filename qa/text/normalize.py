@@ -1,8 +1,11 @@
-"""Question normalisation: what a reader types should match what the papers print.
+"""One form for matching: what a reader types should match what the documents print, in either script.
 
 Full-width letters/digits become half-width (``６４％`` → ``64%``) and
-traditional characters simplified (``庆元縣健康碼`` → ``庆元县健康码``). Only
-questions are rewritten; the stored corpus text never is, so offsets hold.
+traditional characters simplified (``庆元縣健康碼`` → ``庆元县健康码``), on both
+sides: questions (``normalize_question``) and corpus text wherever words are
+compared (``matching_form``: BM25 tokens, place and answer evidence, sentence
+overlap). The stored corpus text is never rewritten: ``matching_form`` keeps
+every character at its offset, so spans found in it cite the original.
 
 Text from the outside may hold lone surrogates (JSON ``"\\ud800"``, or argv bytes
 that are not UTF-8) and control or format characters; opencc and the JSON
@@ -56,6 +59,22 @@ def clean_text(text: str) -> str:
 def has_content(text: str) -> bool:
     """True when ``text`` holds at least one letter, digit or CJK character (not only punctuation, symbols, emoji)."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def _fold(text: str) -> str:
+    return _converter().convert(text.translate(_FULLWIDTH))
+
+
+def matching_form(text: str) -> str:
+    """``text`` in the matching script, character for character (same length, same offsets).
+
+    OpenCC's t2s keeps lengths on every text tried (DRCD, the seeds); should a
+    phrase ever map to another length, that text is converted one character at a time.
+    """
+    folded = _fold(text)
+    if len(folded) == len(text):
+        return folded
+    return "".join(ch if len(c := _fold(ch)) != 1 else c for ch in text)
 
 
 def normalize_question(text: str) -> str:

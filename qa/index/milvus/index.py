@@ -20,6 +20,7 @@ from qa.index.milvus import store as ms
 from qa.errors import IndexMissingError
 from qa.index.build import document_context
 from qa.models import Chunk
+from qa.text.normalize import matching_form
 from qa.settings import Settings
 from qa.index.store import Manifest
 
@@ -155,7 +156,7 @@ class MilvusIndex:
         return out
 
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
-        found = {d for d in docs if any(n in document_context(self.documents.get(d, {}).get("metadata", {})) for n in names)}
+        found = {d for d in docs if any(n in matching_form(document_context(self.documents.get(d, {}).get("metadata", {}))) for n in names)}
         rest = sorted(docs - found)
         if not rest or not names:
             return found

@@ -1,0 +1,104 @@
+"""The fitted answer models: their features by hand, the numpy evaluator against scikit-learn, and the fitting script.
+
+The script test refits on a small sample (25 CMRC 2018 trial documents from
+``../shared/data/mrc`` plus the shipped set) and holds the refit to the
+shipped model's accuracy on the same rows, so a broken fitting path cannot
+hide behind the committed JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.answer.features import FEATURES, _echo, _longest_common, wh_context
+from qa.answer.ranker import load_answer_model, model_from_json, shipped
+from tests.conftest import ROOT
+
+MRC = ROOT.parent / "shared" / "data" / "mrc"
+CMRC = MRC / "cmrc2018_trial.json"
+FIT = ROOT / "scripts" / "fit_answers.py"
+
+
+def test_question_word_context():
+    assert wh_context("《神圣十月》是由哪个杂志连载的？") == ("《神圣十月》是由", "杂志连载的")
+    assert wh_context("2009年3月17日谁宣布解散政府？") == ("09年3月17日", "宣布解散政府")
+    assert wh_context("复工复产") == ("", "")
+
+
+def test_echo_grows_from_the_question_word_outwards():
+    # The 4 characters before 谁 are all in the sentence; only 2 of the 4 after it.
+    assert _echo("3月17日", "2009年3月17日，总统宣布", from_end=True) == 1.0
+    assert _echo("宣布解散", "总统宣布辞职", from_end=False) == 0.5
+    assert _echo("", "anything", from_end=True) == 0.0
+
+
+def test_longest_common_run_is_a_share_of_the_question():
+    assert _longest_common("生命数耗完即算为", "生命数耗完即算为踢爆。") == 1.0
+    assert _longest_common("abcd", "xxbcxx") == 0.5
+    assert _longest_common("", "x") == 0.0
+
+
+def test_the_shipped_model_reads_every_feature_it_names():
+    model = shipped()
+    assert set(model.sentence.features) <= set(FEATURES)
+    assert 0.0 < model.threshold < 1.0 and model.second_ratio > 0
+    info = model.info
+    assert "cmrc2018_trial.json" in info["attribution"] and "CC BY-SA" in info["attribution"]["cmrc2018_trial.json"]
+    x = np.zeros((3, len(model.sentence.features)))
+    p = model.sentence.probabilities(x)
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_a_logistic_model_is_the_textbook_formula(tmp_path):
+    spec = {"kind": "logistic", "features": ["a", "b"], "mean": [1.0, 0.0], "scale": [2.0, 1.0], "coef": [1.0, -1.0],
+            "intercept": 0.5}
+    model = model_from_json(spec)
+    # z = (3-1)/2 * 1 + (2-0)/1 * -1 + 0.5 = -0.5
+    assert model.probabilities(np.array([[3.0, 2.0]]))[0] == pytest.approx(1 / (1 + np.exp(0.5)))
+
+
+def test_an_unreadable_model_file_is_a_clear_error(tmp_path):
+    from qa.errors import WenyuanError
+
+    bad = tmp_path / "model.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(WenyuanError, match="refit"):
+        load_answer_model(bad)
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(FIT), *args], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+
+
+@pytest.mark.skipif(not CMRC.is_file(), reason="../shared/data/mrc is not beside the checkout")
+def test_the_fitting_script_reproduces_the_shipped_accuracy_on_a_sample(settings, tmp_path):
+    from qa.evaluation.squad import index_squad
+    from qa.settings import Settings
+
+    _, sample = index_squad(CMRC, Settings(), tmp_path / "cmrc", progress=False, documents=25, seed=1)
+    cmrc_rows, seeds_rows = tmp_path / "cmrc.npz", tmp_path / "seeds.npz"
+    proc = run("collect", "--index-dir", str(sample.index_dir), "--squad", str(CMRC), "--documents", "25", "--seed", "1",
+               "--out", str(cmrc_rows))
+    assert proc.returncode == 0, proc.stderr
+    proc = run("collect", "--index-dir", str(settings.index_dir), "--out", str(seeds_rows))
+    assert proc.returncode == 0, proc.stderr
+
+    refit = tmp_path / "model.json"
+    proc = run("fit", "--train", str(cmrc_rows), str(seeds_rows), "--test", str(cmrc_rows), str(seeds_rows),
+               "--out", str(refit))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert load_answer_model(refit).threshold == pytest.approx(report["threshold"])
+    # The shipped model, scored on the same rows by the same script.
+    proc = run("score", "--model", str(ROOT / "qa" / "answer" / "answer_model.json"), "--test", str(cmrc_rows),
+               str(seeds_rows))
+    assert proc.returncode == 0, proc.stderr
+    shipped_report = json.loads(proc.stdout)
+    for rows in ("cmrc.npz", "seeds.npz"):
+        assert report[rows]["accuracy"] >= shipped_report[rows]["accuracy"] - 0.05, (report[rows], shipped_report[rows])

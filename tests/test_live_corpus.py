@@ -234,7 +234,10 @@ BAD_WRITES = [
     ("PUT", "..%2F..%2Fx.txt", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
     ("PUT", "a%5Cb.txt", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
     ("PUT", "a%00.txt", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
-    ("PUT", "notes.md", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
+    ("PUT", "notes.csv", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
+    ("PUT", "broken.pdf", {**AUTH, "Content-Type": "application/pdf"}, b"%PDF-1.4 not really", 422, "unreadable_document"),
+    ("PUT", "bad.docx", AUTH, b"PK\x03\x04 no zip", 422, "unreadable_document"),
+    ("PUT", "heading.md", {**AUTH, **TEXT}, "# 青田县复工\n".encode(), 422, "no_indexable_text"),
     ("PUT", ".hidden.txt", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
     ("PUT", "x" * 201 + ".txt", {**AUTH, **TEXT}, V1.encode(), 400, "invalid_document"),
     ("PUT", "big.txt", {**AUTH, **TEXT}, ("报道" * 60_000).encode(), 413, "payload_too_large"),
@@ -345,3 +348,32 @@ def test_requests_during_live_swaps_all_succeed(live):
             t.join()
     assert len(builds) == 5 and answered[0] > 8
     assert not failures, failures[:5]
+
+
+def test_upload_a_pdf_and_markdown_then_cite_and_serve_the_originals(live, tmp_path):
+    """Binary bodies through PUT, citations into the original, GET …/source gives the very bytes back."""
+    from tests import made_documents as made
+
+    made.two_columns(tmp_path / "page.pdf")
+    raw = (tmp_path / "page.pdf").read_bytes()
+    resp = httpx.put(f"{live.url}/api/documents/渔港.pdf", content=raw, headers={**AUTH, "Content-Type": "application/pdf"}, timeout=WAIT)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["chunks"] >= 1
+    hit = next(h for h in live.search("乍浦镇渔港码头新建泊位可同时停靠多少艘渔船")["hits"] if h["citation"]["doc"] == "渔港.pdf")
+    assert hit["citation"]["format"] == "pdf" and hit["citation"]["page_start"] == 1 and hit["citation"]["boxes"]
+    source = httpx.get(f"{live.url}/api/documents/渔港.pdf/source", timeout=WAIT)
+    assert source.status_code == 200 and source.content == raw
+    assert source.headers["content-type"] == "application/pdf"
+    markdown = made.MARKDOWN.format(right0=made.RIGHT[0], right1=made.RIGHT[1])
+    resp = httpx.put(f"{live.url}/api/documents/notes.md", content=markdown.encode(), headers={**AUTH, **TEXT}, timeout=WAIT)
+    assert resp.status_code == 201, resp.text
+    hit = next(h for h in live.search("海鲜市场每天早上几点开始交易")["hits"] if h["citation"]["doc"] == "notes.md")
+    line = markdown.splitlines()[hit["citation"]["source_line_start"] - 1]
+    assert hit["citation"]["format"] == "markdown" and line and line in markdown
+    assert httpx.get(f"{live.url}/api/documents/notes.md/source", timeout=WAIT).text == markdown
+    seed = httpx.get(f"{live.url}/api/documents/{SEEDS.joinpath('000_03be0d9acd7aceea.txt').name}/source", timeout=WAIT)
+    assert seed.content == (live.corpus / "000_03be0d9acd7aceea.txt").read_bytes()
+    assert_error(httpx.get(f"{live.url}/api/documents/never.pdf/source", timeout=WAIT), 404, "unknown_document")
+    assert_error(httpx.get(f"{live.url}/api/documents/..%2F..%2Fetc%2Fpasswd/source", timeout=WAIT), 400)
+    for name in ("渔港.pdf", "notes.md"):
+        assert live.delete(name).status_code == 200

@@ -286,6 +286,34 @@ def test_server_errors_are_shown_per_file(library_page):
     expect(documents(page)).to_have_count(SEED_COUNT)
 
 
+def test_a_pdf_uploads_through_the_panel_and_is_cited_by_page(library_page, library_url, tmp_path):
+    """A binary file goes up as it is; the library lists it and a search cites its page; a .csv is refused at once."""
+    import httpx
+
+    from tests import made_documents as made
+
+    page = library_page
+    open_library(page)
+    page.evaluate(f"() => sessionStorage.setItem('wenyuan.token', {TOKEN!r})")
+    made.two_columns(tmp_path / "page.pdf")
+    page.get_by_test_id("upload-input").set_input_files(
+        [
+            {"name": "渔港.pdf", "mimeType": "application/pdf", "buffer": (tmp_path / "page.pdf").read_bytes()},
+            {"name": "表格.csv", "mimeType": "text/csv", "buffer": "a,b\n".encode()},
+        ]
+    )
+    rows = page.get_by_test_id("upload-item")
+    assert indexed(rows.nth(0))[0] >= 1
+    expect(rows.nth(1)).to_have_class(re.compile("is-error"))
+    expect(rows.nth(1)).to_contain_text(".pdf")
+    expect(document(page, "渔港.pdf")).to_be_visible(timeout=60_000)
+    hits = httpx.post(f"{library_url}/api/search", json={"question": "乍浦镇渔港码头新建泊位可同时停靠多少艘渔船", "k": 5}, timeout=60).json()["hits"]
+    cited = next(h["citation"] for h in hits if h["citation"]["doc"] == "渔港.pdf")
+    assert cited["format"] == "pdf" and cited["page_start"] == 1
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.delete(f"{library_url}/api/documents/渔港.pdf", headers=headers, timeout=180).status_code == 200
+
+
 def test_phone_layout(browser, library_url):
     page = open_page(browser, library_url, PHONE)
     try:

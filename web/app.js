@@ -1165,7 +1165,7 @@
             `/api/documents/${encodeURIComponent(name)}`,
             {
               method: "PUT",
-              headers: { "Content-Type": "text/plain; charset=utf-8", Authorization: `Bearer ${token}` },
+              headers: { "Content-Type": uploadType(name), Authorization: `Bearer ${token}` },
               body: file,
             },
             UPLOAD_TIMEOUT_MS
@@ -1211,6 +1211,13 @@
     };
   }
 
+  /** The formats the corpus reads (qa.ingest.formats); .txt exactly as before, the others as the file's bytes. */
+  const UPLOAD_NAME = /(\.txt|\.(md|markdown|html?|docx|pdf))$/i;
+
+  function uploadType(name) {
+    return /\.txt$/.test(name) ? "text/plain; charset=utf-8" : "application/octet-stream";
+  }
+
   function addUploads(files) {
     // Finished rows of earlier batches make way for the new one.
     for (const row of Array.from(uploadList.children)) {
@@ -1219,8 +1226,8 @@
     for (const file of files) {
       const job = uploadJob(file);
       uploadList.appendChild(job.item);
-      if (!/\.txt$/i.test(file.name)) {
-        job.fail(new ApiError("只能上传 .txt 纯文本文件。", 0, "not_txt"));
+      if (!UPLOAD_NAME.test(file.name)) {
+        job.fail(new ApiError("只能上传 .txt、.md、.html、.docx 或 .pdf 文件。", 0, "not_readable"));
         continue;
       }
       enqueue(job);

@@ -1,6 +1,7 @@
 """Document names and JSON bodies as the documents API accepts them, checked before any waiting or writing.
 
-A name is one plain ``*.txt`` file name in the corpus folder. It is checked
+A name is one plain file name in the corpus folder, of a format the corpus
+reads (``.txt``, ``.md``, ``.html``, ``.docx``, ``.pdf``). It is checked
 against the longest file name the write path creates for it (its temporary
 file), so a name that passes is never refused later by the file system with a
 500. Names are NFC-normalised, so the composed and decomposed forms of
@@ -19,6 +20,7 @@ from typing import Any
 
 from qa.errors import ApiError
 from qa.ingest.corpus import unservable
+from qa.ingest.formats import TEXT_SUFFIX, readable, suffix_of
 
 NAME_MAX_CHARS = 200
 FILE_NAME_MAX_BYTES = 255  # ext4, xfs, btrfs, tmpfs: NAME_MAX
@@ -50,7 +52,7 @@ def _invisible(char: str) -> bool:
 
 
 def check_name(raw: str) -> str:
-    """The NFC form of a plain ``*.txt`` file name inside the corpus folder, or 400 saying what is wrong."""
+    """The NFC form of a plain file name of a readable format inside the corpus folder, or 400 saying what is wrong."""
 
     def bad(why: str) -> ApiError:
         return ApiError(400, "invalid_document", f"invalid document name {shown(raw)}: {why}")
@@ -63,10 +65,12 @@ def check_name(raw: str) -> str:
         raise bad("a plain file name is needed, without / or \\")
     if "\x00" in name or ".." in name or name.startswith("."):
         raise bad("it may not hold NUL or '..', nor start with '.'")
-    if not name.endswith(".txt") or name == ".txt":
-        raise bad("documents are .txt files, e.g. 2024-05-01_平湖.txt")
-    if name != name.strip() or name[:-4] != name[:-4].rstrip():
-        edge = name[0] if name[0].isspace() else name[:-4][-1]
+    suffix = TEXT_SUFFIX if name.endswith(TEXT_SUFFIX) else suffix_of(name)
+    if not readable(name) or name == suffix:
+        raise bad("documents are .txt, .md, .html, .docx or .pdf files, e.g. 2024-05-01_平湖.txt")
+    stem = name[: -len(suffix)]
+    if name != name.strip() or stem != stem.rstrip():
+        edge = name[0] if name[0].isspace() else stem[-1]
         raise bad(f"it starts or ends with a space ({describe_char(edge)}); remove it")
     hidden = next((c for c in name if unicodedata.category(c) == "Cf"), None)
     if hidden is not None:

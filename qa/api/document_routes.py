@@ -30,6 +30,7 @@ from qa.api.write_jobs import Job, Outcome
 from qa.api.write_queue import WriteQueue, wait_for
 from qa.engine import Wenyuan
 from qa.errors import ApiError
+from qa.ingest.formats import TEXT_SUFFIX
 from qa.settings import Settings
 
 CHECK_THREADS = 2  # decoding and chunking a body before it queues: brief, but not on the event loop
@@ -38,6 +39,10 @@ BODY_DOC = {
         "required": True,
         "content": {
             "text/plain": {"schema": {"type": "string"}, "example": "标题\n\n正文第一段……"},
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "description": "for .pdf, .docx, .html and .md names: the file's bytes as they are",
+            },
             "application/json": {
                 "schema": {
                     "type": "object",
@@ -140,11 +145,16 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
         """Create or replace a document (needs the bearer token): 201/200 once the new build is served, or 202 with a job."""
         require_token(settings, request.headers.get("authorization"))
         name = check_name(doc)
-        text, metadata = await _document_body(request, settings)
+        # PDF, Word, HTML, Markdown: the file's own bytes, whatever the Content-Type.
+        is_text = name.endswith(TEXT_SUFFIX)
+        body, metadata = await _document_body(request, settings) if is_text else (await request.body(), {})
         retriever = live.get().retriever
         checker = DocumentWriter(settings, retriever.embedder, retriever.index.manifest)
         loop = asyncio.get_running_loop()
-        raw = await loop.run_in_executor(checks, checker.prepare, name, text, metadata)
+        if isinstance(body, str):
+            raw = await loop.run_in_executor(checks, checker.prepare, name, body, metadata)
+        else:
+            raw = await loop.run_in_executor(checks, checker.prepare_file, name, body)
 
         def store(writer: DocumentWriter, engine: Wenyuan) -> Outcome:
             return written(writer.put(name, raw, metadata, _chunks_of(engine, name)))

@@ -25,6 +25,7 @@ from qa.index import store
 from qa.ingest.chunking import chunk_document
 from qa.api.document_names import TOKEN_CHARS, temporary_name
 from qa.ingest.corpus import SIDECAR, decode
+from qa.ingest.formats import extract
 from qa.errors import ApiError
 from qa.index.factory import build
 from qa.index.build import IndexReport, chunking_config, settings_for_build
@@ -147,6 +148,19 @@ class DocumentWriter:
             raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
         text = read_text(raw)
         if not chunk_document(Document(name, text, "utf-8", metadata), chunking_config(self.settings)):
+            raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
+        return raw
+
+    def prepare_file(self, name: str, raw: bytes) -> bytes:
+        """A PDF, Word, HTML or Markdown upload as sent, or 413/422 when it is too large or cannot be read."""
+        if len(raw) > self.settings.document_max_bytes:
+            raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
+        try:
+            extracted = extract(name, raw, decode)
+        except ValueError as exc:
+            raise ApiError(422, "unreadable_document", f"the document cannot be read: {exc}") from None
+        document = Document(name, extracted.text, extracted.encoding, {}, extracted.source)
+        if not chunk_document(document, chunking_config(self.settings)):
             raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
         return raw
 

@@ -11,7 +11,6 @@ import annotations`` here: the request models are made per Settings inside
 ``create_app``, and FastAPI reads route annotations as real objects.
 """
 
-import unicodedata
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -254,19 +253,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"documents": documents.summaries(live.get().retriever.index)}
 
     @app.get(
+        "/api/documents/{doc:path}/source",
+        response_model=None,
+        responses={200: {"description": "the original file (PDF, Word, HTML, Markdown or text) as it is in the corpus folder"},
+                   **_errors(400, 404, 405, 500, 503)},
+        summary="The original file of a document",
+    )
+    def get_document_source(doc: str) -> Any:
+        path, media_type = documents.source_file(live.get().retriever.index, doc)
+        return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name)
+
+    @app.get(
         "/api/documents/{doc:path}",
         response_model=None,
         responses={200: {"model": DocumentDetail}, **_errors(400, 404, 405, 422, 500, 503)},
     )
     def get_document(doc: str) -> Any:
         index = live.get().retriever.index
-        if ".." in doc.split("/") or doc.startswith("/") or "\\" in doc:
-            raise ApiError(400, "invalid_document", f"invalid document name {doc!r}: use a name from /api/documents")
-        if doc not in index.documents and unicodedata.normalize("NFC", doc) in index.documents:
-            doc = unicodedata.normalize("NFC", doc)  # uploads store names NFC (qa.api.document_names)
-        if doc not in index.documents:
-            raise ApiError(404, "unknown_document", f"no document named {doc!r}; see /api/documents")
-        return documents.detail(index, doc)
+        return documents.detail(index, documents.resolve(index, doc))
 
     add_document_writes(app, settings, live, queue, _errors)
     add_openai_routes(app, settings, live, admission)

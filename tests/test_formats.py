@@ -97,12 +97,14 @@ def test_unreadable_pdfs_are_skipped_with_a_reason_and_the_run_goes_on(tmp_path:
     blank = made.Pdf(tmp_path / "scan.pdf")
     blank.next_page()
     blank.save()
+    made.garbled(tmp_path / "cid.pdf")
     loaded = load_corpus(tmp_path)
     assert [d.name for d in loaded.documents] == ["good.pdf"]
     reasons = dict(loaded.skipped)
     assert "encrypted" in reasons["locked.pdf"]
     assert "not a readable PDF" in reasons["broken.pdf"]
     assert "no text layer" in reasons["scan.pdf"] and "OCR" in reasons["scan.pdf"]
+    assert "garbled text (10 of 10 characters have no Unicode)" in reasons["cid.pdf"]
 
 
 def test_garbled_characters_are_never_rendered() -> None:

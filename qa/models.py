@@ -28,6 +28,24 @@ class Segment:
     bottom: float = 0.0
     xs: tuple[float, ...] = ()
 
+    def box(self, start: int, end: int, page_size: tuple[float, float]) -> dict[str, Any]:
+        """The rectangle of the characters of ``[start, end)`` on this PDF line, in points from the page's top-left."""
+        a = max(start, self.start) - self.start
+        b = min(end, self.end) - self.start
+        return {
+            "page": self.page,
+            "x0": round(self.xs[a], 2),
+            "top": round(self.top, 2),
+            "x1": round(self.xs[b], 2),
+            "bottom": round(self.bottom, 2),
+            "page_width": round(page_size[0], 2),
+            "page_height": round(page_size[1], 2),
+        }
+
+
+# Kept with a PDF chunk's origin, never shown in a citation: its lines, to box any span inside it.
+LINES_KEY = "_lines"
+
 
 @dataclass(frozen=True)
 class SourceMap:
@@ -120,7 +138,19 @@ class Citation:
         meta = out.pop("metadata")
         origin = out.pop("origin")
         out.update({k: meta[k] for k in CITATION_METADATA if meta.get(k)})
-        out.update(origin or {})
+        out.update({k: v for k, v in (origin or {}).items() if k != LINES_KEY})
+        return out
+
+    def span_boxes(self, start: int, end: int) -> list[dict[str, Any]] | None:
+        """One box per PDF line of ``[start, end)`` (rendition offsets inside this passage), or None without lines."""
+        lines = (self.origin or {}).get(LINES_KEY)
+        if not lines or end <= start:
+            return None
+        out = []
+        for seg_start, seg_end, page, top, bottom, width, height, xs in lines:
+            if seg_start < end and seg_end > start:
+                segment = Segment(seg_start, seg_end, page=page, top=top, bottom=bottom, xs=tuple(xs))
+                out.append(segment.box(start, end, (width, height)))
         return out
 
 
@@ -146,7 +176,7 @@ class Hit:
     citation: Citation
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "rank": self.rank,
             "chunk_id": self.chunk_id,
             "text": self.text,
@@ -154,6 +184,11 @@ class Hit:
             "scores": self.scores.to_json(),
             "citation": self.citation.to_json(),
         }
+        # A PDF passage whose text is its span of the rendition: the answer span's own lines on the page.
+        boxes = self.citation.span_boxes(self.citation.start + self.highlight[0], self.citation.start + self.highlight[1])
+        if boxes:
+            out["highlight_boxes"] = boxes
+        return out
 
 
 @dataclass(frozen=True)

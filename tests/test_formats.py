@@ -181,3 +181,22 @@ def test_extraction_speed_figure(tmp_path: Path) -> None:
     seconds = time.perf_counter() - started
     assert result.source.pages and len(result.source.pages) == 100
     print(f"\nextracted 100 generated pages in {seconds:.2f} s: {100 / seconds:.1f} pages/s")
+
+
+def test_a_hit_boxes_its_answer_span_line_by_line(tmp_path: Path) -> None:
+    """The answer span's own lines, clipped to its characters, not the whole passage's; citations show no line data."""
+    from qa.models import Citation, Hit, Scores
+
+    drawn = made.crossing_pages(tmp_path / "report.pdf")
+    (chunk,) = [c for c in _chunks(tmp_path, "report.pdf") if "临港大道" in c.text]
+    quoted = made.CROSSING[made.CROSSING_SPLIT - 5 : made.CROSSING_SPLIT + 5]
+    a = chunk.text.index(quoted)
+    hit = Hit(1, chunk.id, chunk.text, (a, a + len(quoted)), Scores(0.0), Citation.of(chunk)).to_json()
+    assert not any(key.startswith("_") for key in hit["citation"])
+    boxes = hit["highlight_boxes"]
+    assert [b["page"] for b in boxes] == [1, 2] and len(hit["citation"]["boxes"]) > len(boxes)
+    first = next(d for d in drawn.lines if d[1].endswith(quoted[:5]))
+    last = next(d for d in drawn.lines if d[1].startswith(quoted[5:]))
+    assert _covers(boxes[0], first, quoted[:5]) and _covers(boxes[1], last, quoted[5:])
+    assert boxes[0]["x1"] - boxes[0]["x0"] == pytest.approx(5 * made.SIZE, abs=0.01)
+    assert boxes[1]["x1"] - boxes[1]["x0"] == pytest.approx(5 * made.SIZE, abs=0.01)

@@ -66,6 +66,14 @@ def test_citations_point_into_the_original_over_the_api(indexed) -> None:
             )
         crossing = next(h for h in _ask(url, "临港大道什么时候封闭施工") if h["citation"]["doc"] == "report.pdf")
         assert "临港大道" in crossing["text"] and crossing["citation"]["page_end"] == 2
+        a, b = crossing["highlight"]
+        assert crossing["highlight_boxes"] and all(
+            any(box["page"] == c["page"] and box["top"] == c["top"] for c in crossing["citation"]["boxes"])
+            for box in crossing["highlight_boxes"]
+        ), "the answer span's lines are lines of the passage"
+        assert sum(box["x1"] - box["x0"] for box in crossing["highlight_boxes"]) == pytest.approx(
+            (b - a) * made.SIZE, abs=0.1
+        ), "one em per quoted character"
         assert made.RUNNING_HEADER not in crossing["text"]
         html = next(h for h in _ask(url, "公园里种植了哪些树木") if h["citation"]["doc"] == "news.html")
         assert html["citation"]["format"] == "html" and html["citation"]["source_line_start"] >= 1

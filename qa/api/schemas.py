@@ -139,6 +139,7 @@ class Hit(BaseModel):
     chunk_id: str = Field(description="the passage's stable id (16 hex digits): the same in every build while its document and text are")
     text: str
     highlight: list[int] = Field(description="[start, end) of the answer sentence(s) in text")
+    highlight_boxes: Optional[list[Box]] = Field(None, description="PDF: the answer sentence(s)' own lines on the page, one box each")
     scores: Scores
     citation: Citation
 

@@ -151,6 +151,13 @@ def chunk_id(doc: str, title: str, text: str, occurrence: int) -> str:
     return f"{value:016x}"
 
 
+def _origin(doc: Document, piece: _Unit) -> dict | None:
+    """Where a passage of a PDF, Word, HTML or Markdown rendition is in the original; None for ``.txt``."""
+    if doc.source is None:
+        return None
+    return origin(doc.source, piece.start, piece.end, exact=piece.text == doc.text[piece.start : piece.end])
+
+
 def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
     """One chunk per paragraph-sized passage of each article, titled by its headline.
 
@@ -181,7 +188,7 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
                     line_start=bisect.bisect_right(line_starts, piece.start),
                     line_end=bisect.bisect_right(line_starts, piece.end - 1),
                     id=chunk_id(doc.name, article.title, piece.text, occurrence),
-                    origin=origin(doc.source, piece.start, piece.end) if doc.source is not None else None,
+                    origin=_origin(doc, piece),
                 )
             )
         article_no += 1

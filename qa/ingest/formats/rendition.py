@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa.models import Segment, SourceMap
+from qa.models import LINES_KEY, Segment, SourceMap
 
 
 Piece = tuple[str, Segment]
@@ -60,8 +60,12 @@ class Rendition:
         return SourceMap(self.format, tuple(self.segments), pages)
 
 
-def origin(source: SourceMap, start: int, end: int) -> dict[str, Any]:
-    """What a citation of ``[start, end)`` of the rendition adds: source lines, or pages and one box per line."""
+def origin(source: SourceMap, start: int, end: int, exact: bool = False) -> dict[str, Any]:
+    """What a citation of ``[start, end)`` of the rendition adds: source lines, or pages and one box per line.
+
+    ``exact``: the passage's text is that span as it is, so a PDF passage also
+    keeps its lines (``LINES_KEY``) to box any part of it, such as the answer.
+    """
     hit = [s for s in source.segments if s.start < end and s.end > start]
     out: dict[str, Any] = {"format": source.format}
     if not hit:
@@ -74,21 +78,10 @@ def origin(source: SourceMap, start: int, end: int) -> dict[str, Any]:
         return out
     out["page_start"] = min(s.page for s in hit)
     out["page_end"] = max(s.page for s in hit)
-    out["boxes"] = [_box(source, s, start, end) for s in hit]
+    out["boxes"] = [s.box(start, end, source.pages[s.page - 1]) for s in hit]
+    if exact:
+        out[LINES_KEY] = [
+            [s.start, s.end, s.page, round(s.top, 2), round(s.bottom, 2), *source.pages[s.page - 1], [round(x, 2) for x in s.xs]]
+            for s in hit
+        ]
     return out
-
-
-def _box(source: SourceMap, seg: Segment, start: int, end: int) -> dict[str, Any]:
-    """The rectangle of the span's characters on this line, in PDF points from the page's top-left."""
-    a = max(start, seg.start) - seg.start
-    b = min(end, seg.end) - seg.start
-    width, height = source.pages[seg.page - 1]
-    return {
-        "page": seg.page,
-        "x0": round(seg.xs[a], 2),
-        "top": round(seg.top, 2),
-        "x1": round(seg.xs[b], 2),
-        "bottom": round(seg.bottom, 2),
-        "page_width": round(width, 2),
-        "page_height": round(height, 2),
-    }

@@ -79,5 +79,12 @@ def test_citations_point_into_the_original_over_the_api(indexed) -> None:
         assert html["citation"]["format"] == "html" and html["citation"]["source_line_start"] >= 1
         md = next(h for h in _ask(url, "海鲜市场每天几点开始交易") if h["citation"]["doc"] in ("notes.md", "port.docx"))
         assert md["citation"]["format"] in ("markdown", "docx")
+        chat = httpx.post(
+            f"{url}/api/chat", json={"messages": [{"role": "user", "content": "乍浦渔港新建泊位可以停靠多少艘渔船？"}]}, timeout=60
+        ).json()
+        assert "六十艘" in chat["answer"], chat
+        cited = chat["citations"][0]  # the same paragraph is in page.pdf, port.docx and notes.md
+        assert cited["format"] == {"page.pdf": "pdf", "port.docx": "docx", "notes.md": "markdown"}[cited["doc"]], cited
+        assert not any(k.startswith("_") for k in cited) and ("boxes" in cited) == (cited["format"] == "pdf")
         txt = _ask(url, "截至3月1日庆元县健康码申领率是多少")[0]["citation"]
         assert txt["doc"] == SMALL and "format" not in txt and "boxes" not in txt

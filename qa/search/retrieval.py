@@ -12,7 +12,7 @@ from qa.search.fusion import Fusion, make_fusion
 from qa.search.highlight import Asked, answer_span
 from qa.index.build import user_dict_of
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
-from qa.text.normalize import clean_text, has_content, normalize_question
+from qa.text.normalize import clean_text, embedding_form, has_content, normalize_question
 from qa.text.romanize import linked_words, romanised_keys
 from qa.search.scope import places, scoped
 from qa.index.search_index import SearchIndex
@@ -79,7 +79,8 @@ class Retriever:
         k = self.settings.k_default if k is None else k
         question = check_query(question, k, mode, self.settings)
         query = normalize_question(question)
-        embedding = self._model.submit(self.embedder.encode_queries, [query]) if mode in ("hybrid", "dense") else None
+        wanted = mode in ("hybrid", "dense")
+        embedding = self._model.submit(self.embedder.encode_queries, [embedding_form(question)]) if wanted else None
         linked = linked_words(query, self.index.pinyin_words(romanised_keys(query)))
         tokens = self.segmenter.tokens(query)
         named = places(query, self.segmenter.tag)

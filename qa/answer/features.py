@@ -105,7 +105,8 @@ def _echo(part: str, text: str, from_end: bool) -> float:
     return n / len(part) if part else 0.0
 
 
-def _bigrams(text: str) -> set[str]:
+def char_bigrams(text: str) -> set[str]:
+    """Adjacent letter/digit/CJK character pairs, lower-cased (punctuation and spaces skipped)."""
     chars = [c for c in text.lower() if c.isalnum()]
     return {a + b for a, b in zip(chars, chars[1:])}
 
@@ -133,7 +134,7 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
     if not top:
         return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
     question = asked.question.lower()
-    q_bigrams = _bigrams(question)
+    q_bigrams = char_bigrams(question)
     q_chars = {c for c in question if c.isalnum()}
     q_plain = "".join(c for c in question if c.isalnum())
     left, right = wh_context(question)

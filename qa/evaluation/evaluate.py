@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from qa.answer import chat
 from qa.answer.chat import ChatAnswer, compose
-from qa.answer.features import DEPTH
+from qa.answer.features import DEPTH, char_bigrams
 from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
 from qa.evaluation.questions import Question
 from qa.evaluation.trec import run_lines
@@ -78,19 +78,14 @@ def evaluate(
     return report
 
 
-def _bigrams(text: str) -> set[str]:
-    chars = [c for c in matching_form(text).lower() if c.isalnum()]
-    return {a + b for a, b in zip(chars, chars[1:])}
-
-
 def bigram_baseline(question: str, result: SearchResult) -> str:
     """The trivial answer every report stands beside: the top passage's sentence sharing most character bigrams with the question."""
     if not result.hits:
         return ""
     text = result.hits[0].text
-    wanted = _bigrams(question)
-    spans = sentences(text)
-    s, e = max(spans, key=lambda span: len(wanted & _bigrams(text[span[0] : span[1]])))
+    folded = matching_form(text)
+    wanted = char_bigrams(matching_form(question))
+    s, e = max(sentences(text), key=lambda span: len(wanted & char_bigrams(folded[span[0] : span[1]])))
     return text[s:e]
 
 

@@ -47,6 +47,7 @@ def test_qa_index_reads_every_format_and_warns_about_the_blank_page(indexed) -> 
     _, _, report, stderr = indexed
     assert sorted(report["documents"]["added"]) == sorted(["page.pdf", "report.pdf", "port.docx", "news.html", "notes.md", SMALL])
     assert "report.pdf: page 3: no text layer" in stderr and "OCR" in stderr
+    assert [s["doc"] for s in report["skipped"]] == ["report.pdf"] and report["skipped"][0]["reason"].startswith("page 3:")
 
 
 def test_citations_point_into_the_original_over_the_api(indexed) -> None:

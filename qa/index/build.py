@@ -170,6 +170,8 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "build": self.manifest.build,
             "rebuilt": self.rebuilt,
+            # Files not read and PDF pages left out (a scan, garbled text), each with its reason.
+            "skipped": [{"doc": name, "reason": reason} for name, reason in self.skipped],
         }
 
 

@@ -256,7 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/api/documents/{doc:path}/source",
         response_model=None,
         responses={200: {"description": "the original file (PDF, Word, HTML, Markdown or text) as it is in the corpus folder"},
-                   **_errors(400, 404, 405, 500, 503)},
+                   **_errors(400, 404, 405, 422, 500, 503)},  # 422 in our shape, not FastAPI's HTTPValidationError
         summary="The original file of a document",
     )
     def get_document_source(doc: str) -> Any:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.models import Hit
-from qa.search.highlight import Asked, coverage, sentences
+from qa.search.highlight import TUNED, Asked, coverage, sentences
 from qa.text.answer_type import ANSWER_TYPES, states
 from qa.text.normalize import matching_form
 
@@ -208,7 +208,10 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
     x[:, col("wh_gap")] = wh - wh.max()
     x[:, col("sim_rank")] = np.argsort(np.argsort(-x[:, col("sim")], kind="stable"), kind="stable")
     # Today's hand-set score (qa.search.highlight), kept as one feature among the others.
-    anchor = x[:, col("cov")] + x[:, col("focus")] + 4.0 * np.maximum(0.0, x[:, col("sim")] - 0.75)
-    x[:, col("rule")] = anchor * np.where(x[:, col("typed")] > 0, 1.0, 0.7)
+    anchor = (
+        x[:, col("cov")] + TUNED.focus * x[:, col("focus")]
+        + TUNED.similarity * np.maximum(0.0, x[:, col("sim")] - TUNED.similarity_floor)
+    )
+    x[:, col("rule")] = anchor * np.where(x[:, col("typed")] > 0, 1.0, TUNED.untyped)
     x[:, col("rule_gap")] = x[:, col("rule")] - x[:, col("rule")].max()
     return out, x

@@ -22,13 +22,12 @@ _SENTENCE = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』
 
 @dataclass(frozen=True)
 class Tuning:
-    """How sentences are weighed; the defaults were chosen on the odd half of the shipped questions
-    and confirmed on the even half (README, scripts/tune_answers.py)."""
+    """How a hit's highlight weighs its sentences (the chat's quote is the fitted model's choice, which
+    reads this score as one feature); chosen on the odd half of the shipped questions and confirmed on
+    the even half by scripts/tune_answers.py (in the history up to e28accc)."""
 
     focus: float = 1.0
     untyped: float = 0.7
-    depth: int = 5
-    rank_decay: float = 1.0
     similarity: float = 4.0
     similarity_floor: float = 0.75
 

@@ -20,10 +20,17 @@ import numpy as np
 from qa.answer.abstain import evidence
 from qa.answer.features import DEPTH, candidates
 from qa.evaluation.questions import Question
+from qa.models import Hit
 from qa.search.retrieval import Retriever
 from qa.text.normalize import matching_form
 
 SEARCH_DEPTH = 15
+
+
+def without_document(hits: Sequence[Hit], doc: str) -> list[Hit]:
+    """The top hits once ``doc`` is taken out: the passages below move up and are ranked anew."""
+    others = [h for h in hits if h.citation.doc != doc][:DEPTH]
+    return [replace(h, rank=rank) for rank, h in enumerate(others, start=1)]
 
 
 @dataclass
@@ -68,8 +75,7 @@ def collect(
         result, asked = retriever.retrieve(q.question, SEARCH_DEPTH, "hybrid")
         variants = [("asked", result.hits[:DEPTH])]
         if q.answerable and q.doc is not None:
-            others = [h for h in result.hits if h.citation.doc != q.doc][:DEPTH]
-            variants.append(("removed", [replace(h, rank=r) for r, h in enumerate(others, start=1)]))
+            variants.append(("removed", without_document(result.hits, q.doc)))
         for variant, hits in variants:
             found, x = candidates(hits, asked)
             if not found:

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from qa.answer import chat
 from qa.answer.chat import ChatAnswer, compose
-from qa.answer.features import DEPTH, char_bigrams
+from qa.answer.features import char_bigrams
+from qa.evaluation.answer_data import SEARCH_DEPTH, without_document
 from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
 from qa.evaluation.questions import Question
 from qa.evaluation.trec import run_lines
@@ -95,9 +96,8 @@ def removed_declines(retriever: Retriever, questions: Sequence[Question]) -> dic
     for q in questions:
         if not q.answerable or q.doc is None:
             continue
-        result, asked = retriever.retrieve(q.question, min(retriever.settings.k_max, 15), "hybrid")
-        others = [h for h in result.hits if h.citation.doc != q.doc][:DEPTH]
-        hits = [replace(h, rank=rank) for rank, h in enumerate(others, start=1)]
+        result, asked = retriever.retrieve(q.question, min(retriever.settings.k_max, SEARCH_DEPTH), "hybrid")
+        hits = without_document(result.hits, q.doc)
         reply = compose(q.question, replace(result, hits=hits), asked, retriever.settings)
         out["n"] += 1
         out["declined"] += int(reply.abstained)

@@ -123,6 +123,20 @@ def serve(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **uvicorn_options())
 
 
+@app.command()
+def mcp(
+    index_dir: Optional[Path] = IndexDir,
+    store: Optional[str] = Store,
+    milvus_uri: Optional[str] = MilvusUri,
+) -> None:
+    """Serve the corpus to an AI assistant over MCP on stdin/stdout (tools search, ask, list_documents, read_document)."""
+    import anyio
+
+    from qa.mcp_server.stdio import serve_stdio
+
+    anyio.run(serve_stdio, settings_for(index_dir, store=store, milvus_uri=milvus_uri))
+
+
 @app.command("eval")
 def evaluate_cmd(
     questions: Optional[Path] = typer.Option(None, help="JSON Lines question file [default: the shipped set]"),

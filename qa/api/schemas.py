@@ -43,6 +43,7 @@ CHAT_EXAMPLE = {
 class RequestModels:
     search: type[BaseModel]
     chat: type[BaseModel]
+    message: type[BaseModel]
 
 
 def request_models(settings: Settings) -> RequestModels:
@@ -82,7 +83,7 @@ def request_models(settings: Settings) -> RequestModels:
             False, description="answer as server-sent events: `delta` pieces of text as each is ready, then `answer`"
         )
 
-    return RequestModels(search=SearchRequest, chat=ChatRequest)
+    return RequestModels(search=SearchRequest, chat=ChatRequest, message=Message)
 
 
 class ErrorDetail(BaseModel):

@@ -11,6 +11,7 @@ import annotations`` here: the request models are made per Settings inside
 ``create_app``, and FastAPI reads route annotations as real objects.
 """
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.answer import chat
 
 from qa.api import documents
-from qa.api.admission import Admission, BusyError
+from qa.api.admission import Admission
 from qa.api.chat_events import chat_events
 from qa.api.corpus_sync import CorpusSync
 from qa.api.document_routes import add_document_writes
 from qa.api.write_queue import WriteQueue
-from qa.errors import ApiError, IndexMissingError, InputError
+from qa.errors import ApiError, WenyuanError
+from qa.api.error_status import http_error
 from qa.api.http_guard import HttpGuard
-from qa.index.milvus.store import MilvusUnavailable
 from qa.api.live_engine import LiveEngine
+from qa.api.reads import Reads
 from qa.answer.llm import make_llm
 from qa.api.openai_api import add_openai_routes
 from qa.api.openai_format import error_json, is_openai_path
@@ -50,6 +52,7 @@ from qa.api.schemas import (
 )
 from qa.settings import Settings
 
+log = logging.getLogger("wenyuan.api")
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
@@ -130,7 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         queue.start()
         live.start()
-        yield
+        async with mcp.running():
+            yield
         live.stop()
         queue.stop()
         if app.state.llm is not None:
@@ -147,27 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.live = live
     app.state.llm = make_llm(settings)  # an OpenAI-compatible client when WENYUAN_LLM_* are set (issue 11)
+    reads = Reads(live, admission, app.state.llm)
+    from qa.mcp_server.http import McpEndpoint  # the mcp SDK loads only with the app, not with every import of this module
+
+    mcp = McpEndpoint(settings, reads)
+    app.router.add_route("/mcp", mcp, include_in_schema=False)  # MCP over streamable HTTP (issue 22)
     app.add_middleware(HttpGuard, settings=settings)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error(exc.status, exc.code, exc.message, exc.headers, request.url.path, getattr(exc, "param", None))
-
-    @app.exception_handler(InputError)
-    async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        return error(422, exc.code, str(exc), path=request.url.path)
-
-    @app.exception_handler(IndexMissingError)
-    async def _missing(request: Request, exc: IndexMissingError) -> JSONResponse:
-        return error(503, exc.code, str(exc), path=request.url.path)
-
-    @app.exception_handler(MilvusUnavailable)
-    async def _milvus(request: Request, exc: MilvusUnavailable) -> JSONResponse:
-        return error(503, exc.code, str(exc), path=request.url.path)
-
-    @app.exception_handler(BusyError)
-    async def _busy(request: Request, exc: BusyError) -> JSONResponse:
-        return error(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)}, request.url.path)
+    @app.exception_handler(WenyuanError)
+    async def _ours(request: Request, exc: WenyuanError) -> JSONResponse:
+        answer = http_error(exc)
+        if answer.code == "internal_error" and not isinstance(exc, ApiError):
+            log.error("an error without an HTTP status reached a route", exc_info=exc)
+        return error(answer.status, answer.code, answer.message, answer.headers, request.url.path, getattr(exc, "param", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -213,8 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/search", responses={200: {"model": SearchResponse}, **body_errors})
     def search(body: SearchRequest) -> JSONResponse:
-        with admission.slot():
-            return JSONResponse(live.get().search(body.question, body.k, body.mode).to_json())
+        return JSONResponse(reads.search(body.question, body.k, body.mode))
 
     chat_ok = {
         "model": ChatResponse,
@@ -241,16 +236,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/chat", responses={200: chat_ok, **body_errors})
     def chat_turn(body: ChatRequest, request: Request) -> Response:
         messages = [m.model_dump() for m in body.messages]
-        with admission.slot():
-            turn = chat.prepare(live.get().retriever, messages, body.k, body.mode)
-        # The LLM (if any) answers outside the slot: its seconds do not hold the embedding model's queue.
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(chat_events(chat.finish(turn, app.state.llm, stream=True)), media_type="text/event-stream")
-        return JSONResponse(chat.final(chat.finish(turn, app.state.llm)).to_json())
+            turn = reads.turn(messages, body.k, body.mode)
+            return StreamingResponse(chat_events(chat.finish(turn, reads.llm, stream=True)), media_type="text/event-stream")
+        return JSONResponse(reads.answer(messages, body.k, body.mode).to_json())
 
     @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
     def list_documents() -> Any:
-        return {"documents": documents.summaries(live.get().retriever.index)}
+        return reads.documents()
 
     @app.get(
         "/api/documents/{doc:path}/source",
@@ -269,8 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={200: {"model": DocumentDetail}, **_errors(400, 404, 405, 422, 500, 503)},
     )
     def get_document(doc: str) -> Any:
-        index = live.get().retriever.index
-        return documents.detail(index, documents.resolve(index, doc))
+        return reads.document(doc)
 
     add_document_writes(app, settings, live, queue, _errors)
     add_openai_routes(app, settings, live, admission)

@@ -107,7 +107,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         "letter, digit or Chinese character; unreadable_text / no_indexable_text: an upload that is not "
         "UTF-8 or GB18030 text, holds a lone surrogate, or has no paragraph to cite",
         500: "internal_error: a bug; the server log has the details; index_failed: indexing failed, nothing changed",
-        503: "not_ready / index_missing: the index is loading or missing; busy: too many requests queued; "
+        503: "not_ready / index_missing: the index is loading or missing; index_building: a `qa index` is building the "
+        "first index of the folder; busy: too many requests queued; "
         "index_busy: WENYUAN_DOCUMENT_WRITE_QUEUE writes already wait, or another process holds the index; "
         "retry after the Retry-After header's seconds (estimated from the running write's progress); "
         "milvus_unavailable: the Milvus store does not answer",

@@ -50,7 +50,10 @@ class LiveEngine:
             # Only when nothing could be loaded: a server starting beside a rebuild is loading the previous build.
             running = build_running(self.settings.index_dir) if self.failure and self.settings.store == "local" else None
             if running is not None:
-                message = f"the index in {self.settings.index_dir} is being built by `qa index`{running}; it is served as soon as it is committed: try again then"
+                message = (
+                    f"the index in {self.settings.index_dir} is being built by `qa index`{running}; "
+                    "it is served as soon as it is committed: try again then"
+                )
                 raise ApiError(503, "index_building", message)
             raise ApiError(503, "not_ready", self.failure or "the index is still loading; try again in a moment")
         return engine

@@ -5,6 +5,9 @@ cap, security headers), so the SDK's own Host/Origin check is off rather than
 kept as a second, differently configured list. The token rule is /v1's
 (qa.api.auth.check_bearer): open when the server has no WENYUAN_API_TOKEN,
 else ``Authorization: Bearer <token>``; a refusal is the API's error object.
+Answers are plain JSON bodies rather than one-event SSE streams: the tools send
+nothing before their result, and JSON halves what the transport adds to a call
+(scripts/mcp_bench.py); notifications still reach clients on the GET stream.
 The tools answer through the server's own ``Reads``, so MCP questions share the
 model's admission queue with /api and /v1.
 """
@@ -38,6 +41,7 @@ class McpEndpoint:
             app=self.mcp.server,
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
             max_request_body_size=settings.max_body_bytes,
+            json_response=True,
         )
         self.app = StreamableHTTPASGIApp(self.manager)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -87,16 +87,6 @@ class Changes:
         with anyio.fail_after(seconds):
             await self.event.wait()
         self.event = anyio.Event()
-
-
-async def until(check: Callable[[], Any], seconds: float = 120) -> Any:
-    """Polls an async check until it returns something true."""
-    with anyio.fail_after(seconds):
-        while True:
-            value = await check()
-            if value:
-                return value
-            await anyio.sleep(0.2)
 
 
 @asynccontextmanager

@@ -16,7 +16,7 @@ import pytest
 from mcp.client.client import Client
 
 from tests.conftest import ROOT, SEEDS, SMALL, built, local_only
-from tests.mcp_support import Changes, call, check_citations, refused, schemas, stdio_params, until
+from tests.mcp_support import Changes, call, check_citations, refused, schemas, stdio_params
 
 QUESTION = "丽水市委书记在哪里督查复工复产"
 pytestmark = local_only

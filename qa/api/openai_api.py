@@ -22,10 +22,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.answer import chat
 from qa.api import openai_format as fmt
-from qa.api.admission import Admission
 from qa.api.auth import check_bearer
 from qa.errors import ApiError, WenyuanError
-from qa.api.live_engine import LiveEngine
+from qa.api.reads import Reads
 from qa.api.openai_schemas import ChatCompletion, ChatMessage, ModelCard, ModelList, completion_request, v1_errors
 from qa.settings import Settings
 
@@ -128,7 +127,7 @@ def frames(
     yield fmt.DONE
 
 
-def add_openai_routes(app: FastAPI, settings: Settings, live: LiveEngine, admission: Admission) -> None:
+def add_openai_routes(app: FastAPI, settings: Settings, reads: Reads) -> None:
     started = int(time.time())
     CompletionRequest = completion_request(settings)
 
@@ -156,16 +155,12 @@ def add_openai_routes(app: FastAPI, settings: Settings, live: LiveEngine, admiss
         if body.model != fmt.MODEL_ID:
             raise unknown_model(body.model)
         messages = conversation(body.messages, settings.max_message_chars)
-        retriever = live.get().retriever
         cid, created, prompt = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), prompt_chars(body.messages)
-        with admission.slot():
-            turn = chat.prepare(retriever, messages)
-        # The LLM (if any) answers outside the slot: its seconds do not hold the embedding model's queue.
         if not body.stream:
-            reply = chat.final(chat.finish(turn, app.state.llm))
-            return JSONResponse(fmt.completion(reply, cid, created, prompt))
+            return JSONResponse(fmt.completion(reads.answer(messages, None, "hybrid"), cid, created, prompt))
+        turn = reads.turn(messages, None, "hybrid")  # the LLM (if any) writes after, outside the model's queue
         with_usage = bool(body.stream_options and body.stream_options.include_usage)
-        pieces = chat.finish(turn, app.state.llm, stream=True)
+        pieces = chat.finish(turn, reads.llm, stream=True)
         events = frames(pieces, cid, created, prompt, with_usage)
         first = next(events)
         return StreamingResponse(

@@ -1,7 +1,7 @@
 """The HTTP API and the chat page, one FastAPI app.
 
 Routes stay thin: validation is pydantic's and ``check_query``'s, answers come
-from ``qa.answer.chat``/``Retriever``. The index and model load once, in a background
+from qa.api.reads (which the MCP tools at /mcp, qa.mcp_server, answer with too). The index and model load once, in a background
 thread at start-up, so ``/api/health`` can say 503 until they are ready; later
 builds are swapped in by qa.api.live_engine, document writes live in qa.api.document_routes.
 Every error leaves as ``{"error": {"status", "code", "message"}}`` (on /v1, OpenAI's
@@ -33,7 +33,7 @@ from qa.api.corpus_sync import CorpusSync
 from qa.api.document_routes import add_document_writes
 from qa.api.write_queue import WriteQueue
 from qa.errors import ApiError, WenyuanError
-from qa.api.error_status import http_error
+from qa.api.error_status import INTERNAL, http_error
 from qa.api.http_guard import HttpGuard
 from qa.api.live_engine import LiveEngine
 from qa.api.reads import Reads
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return error(500, "internal_error", "the server failed to answer this request; see the server log", path=request.url.path)
+        return error(500, "internal_error", INTERNAL, path=request.url.path)
 
     @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
     async def health() -> Any:
@@ -266,7 +266,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return reads.document(doc)
 
     add_document_writes(app, settings, live, queue, _errors)
-    add_openai_routes(app, settings, live, admission)
+    add_openai_routes(app, settings, reads)
 
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -98,5 +98,10 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="comma-separated origins whose pages may call /v1 (e.g. https://app.nextchat.dev; '*': any); empty: none"
     )
+    # The chat page's PDF page view (issue 19): pdf.js as scripts/fetch_pdfjs.sh unpacks it
+    pdfjs_dir: Path = Field(
+        Path(__file__).resolve().parents[1] / "vendor" / "pdfjs-dist",
+        description="pdfjs-dist served at /pdfjs/ for the page view of PDF citations; missing: the page shows them as text",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

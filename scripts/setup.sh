@@ -9,3 +9,4 @@ command -v "$PY" >/dev/null || PY=python3
 # torch first, pinned: an unpinned torch resolves to a CUDA build of several GB.
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e ".[test,milvus]"
+bash scripts/fetch_pdfjs.sh

@@ -31,6 +31,8 @@ DOCS_CSP = (
     "worker-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# pdf.js's worker (its CSP comes with its own response) compiles the image decoders' WebAssembly; nothing else may.
+PDFJS_CSP = APP_CSP.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
 DOCUMENTS_PREFIX = "/api/documents/"
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
@@ -78,8 +80,9 @@ def error_body(status: int, code: str, message: str, path: str = "") -> bytes:
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    csp = DOCS_CSP if path in DOCS_PATHS else PDFJS_CSP if path.startswith("/pdfjs/") else APP_CSP
     return [
-        (b"content-security-policy", (DOCS_CSP if path in DOCS_PATHS else APP_CSP).encode()),
+        (b"content-security-policy", csp.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
         (b"x-frame-options", b"DENY"),

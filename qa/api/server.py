@@ -40,6 +40,7 @@ from qa.api.reads import Reads
 from qa.answer.llm import make_llm
 from qa.api.openai_api import add_openai_routes
 from qa.api.openai_format import error_json, is_openai_path
+from qa.api.pdfjs import add_pdfjs
 from qa.api.schemas import (
     ChatResponse,
     DocumentDetail,
@@ -267,6 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_document_writes(app, settings, live, queue, _errors)
     add_openai_routes(app, settings, reads)
+    add_pdfjs(app, settings.pdfjs_dir)
 
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -6,7 +6,7 @@ tested on its own and the JSON that scripts rely on is built in one place.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -140,6 +140,18 @@ class Citation:
         out.update({k: meta[k] for k in CITATION_METADATA if meta.get(k)})
         out.update({k: v for k, v in (origin or {}).items() if k != LINES_KEY})
         return out
+
+    def quoting(self, start: int, end: int) -> "Citation":
+        """This citation as the quote of ``[start, end)`` of its passage's text: a PDF's pages and boxes become the quote's.
+
+        A reader checks the quoted sentence, not the whole passage; the offsets
+        (today's fields) still name the passage, so the page finds its card.
+        """
+        boxes = self.span_boxes(self.start + start, self.start + end)
+        if not boxes:
+            return self
+        pages = [b["page"] for b in boxes]
+        return replace(self, origin={**(self.origin or {}), "page_start": min(pages), "page_end": max(pages), "boxes": boxes})
 
     def span_boxes(self, start: int, end: int) -> list[dict[str, Any]] | None:
         """One box per PDF line of ``[start, end)`` (rendition offsets inside this passage), or None without lines."""

@@ -68,6 +68,11 @@ class Pdf:
             top += LEADING
         return top + LEADING * 0.6
 
+    def furniture(self) -> None:
+        """The running header and the page number, as a newsletter's every page has them."""
+        self.text(72, 40, RUNNING_HEADER, size=9)
+        self.text(290, 815, str(self.page), size=9)
+
     def next_page(self) -> None:
         self.canvas.showPage()
         self.page += 1
@@ -106,8 +111,7 @@ def crossing_pages(path: Path) -> Drawn:
     """Three pages under a running header and page numbers: a paragraph runs from page 1 onto page 2; page 3 is blank."""
     pdf = Pdf(path)
     for page in (1, 2):
-        pdf.text(72, 40, RUNNING_HEADER, size=9)
-        pdf.text(290, 815, str(page), size=9)
+        pdf.furniture()
         if page == 1:
             pdf.text(72, 90, "港区吞吐量创新高", size=18)
             pdf.paragraph(72, 120, LEFT[0], 40)
@@ -123,11 +127,27 @@ def crossing_pages(path: Path) -> Drawn:
     return pdf.save()
 
 
+def answer_on_page_two(path: Path) -> Drawn:
+    """Two pages under a running header: the park on page 1; on page 2 one paragraph of two sentences about the port,
+    the second starting inside a line (the question about the market quotes it, not the whole paragraph)."""
+    pdf = Pdf(path)
+    pdf.furniture()
+    pdf.text(72, 90, "平湖城东口袋公园建成开放", size=18)
+    top = 120.0
+    for text in LEFT:
+        top = pdf.paragraph(72, top, text, 40)
+    pdf.next_page()
+    pdf.furniture()
+    pdf.text(72, 90, "乍浦渔港码头改造完工", size=18)
+    pdf.paragraph(72, 120, RIGHT[0] + RIGHT[1], 40)
+    return pdf.save()
+
+
 def many_pages(path: Path, pages: int) -> None:
     """``pages`` two-column pages for the extraction benchmark."""
     pdf = Pdf(path)
-    for page in range(pages):
-        pdf.text(72, 40, RUNNING_HEADER, size=9)
+    for _ in range(pages):
+        pdf.furniture()
         top = 80.0
         while top < 700:
             for text in LEFT + RIGHT:
@@ -136,7 +156,6 @@ def many_pages(path: Path, pages: int) -> None:
         while top < 700:
             for text in RIGHT + LEFT:
                 top = pdf.paragraph(312, top, text, 20)
-        pdf.text(290, 815, str(page + 1), size=9)
         pdf.next_page()
     pdf.save()
 

@@ -576,6 +576,13 @@
     if (!citation) return parts;
     if (citation.publication) parts.push(String(citation.publication));
     if (citation.date) parts.push(String(citation.date));
+    if (citation.page_start) {
+      parts.push(
+        citation.page_end && citation.page_end !== citation.page_start
+          ? `第 ${citation.page_start}–${citation.page_end} 页`
+          : `第 ${citation.page_start} 页`
+      );
+    }
     if (citation.paragraph) parts.push(`第 ${citation.paragraph} 段`);
     if (citation.line_start) {
       parts.push(
@@ -836,6 +843,20 @@
     );
     panel.focus({ preventScroll: true });
 
+    let pageViewMissing = false;
+    if (citation.format === "pdf" && window.wenyuanPdfView) {
+      const view = await pdfView(citation, hit);
+      if (request !== panelRequest) return;
+      if (view) {
+        panelBody.replaceChildren(view);
+        panelBody.scrollTop = 0;
+        const mark = view.querySelector(".pdf-mark");
+        if (mark) requestAnimationFrame(() => mark.scrollIntoView({ block: "center" }));
+        return;
+      }
+      pageViewMissing = true;
+    }
+
     let documentData;
     try {
       documentData = await loadDocument(citation.doc);
@@ -897,12 +918,44 @@
       node.appendChild(body);
       list.appendChild(node);
     }
-    panelBody.replaceChildren(list);
+    const note = pageViewMissing
+      ? h("p", { className: "context-note", testid: "pdf-unavailable", text: "PDF 页面无法显示，以下是从中提取的文字。" })
+      : null;
+    panelBody.replaceChildren(...(note ? [note, list] : [list]));
     panelBody.scrollTop = 0;
     if (citedNode) {
       // Wait for layout (and the mobile overlay transition) before centring.
       requestAnimationFrame(() => citedNode.scrollIntoView({ block: "center" }));
     }
+  }
+
+  /**
+   * A PDF citation on its page(s): the quoted lines marked over the passage's,
+   * a link to the file, and the passage as text below (the canvas cannot be read
+   * or copied). An answer's citation marks its own boxes (the quoted sentence); a
+   * passage card its hit's answer span. null: no pdf.js, show the rendition.
+   */
+  async function pdfView(citation, hit) {
+    const own = Boolean(hit && hit.citation === citation);
+    const marks = own ? hit.highlight_boxes || citation.boxes : citation.boxes;
+    const passage = hit && hit.citation ? hit.citation.boxes : null;
+    const width = Math.max(240, panelBody.clientWidth - 44); // the body's side padding
+    const pages = await window.wenyuanPdfView.pages(citation.doc, marks, passage, citation.page_start, width);
+    if (!pages) return null;
+    const source = `/api/documents/${encodeURIComponent(citation.doc)}/source`;
+    return h(
+      "div",
+      { className: "pdf-view" },
+      pages,
+      h("a", {
+        className: "pdf-source-link",
+        testid: "pdf-source-link",
+        text: "打开 PDF 原文件",
+        attrs: { href: source, target: "_blank", rel: "noopener" },
+      }),
+      hit ? h("p", { className: "context-fallback-label", text: "引用的段落：" }) : null,
+      hit ? fallbackPassage(hit) : null
+    );
   }
 
   function fallbackPassage(hit) {
@@ -1023,6 +1076,7 @@
           const data = await job.execute(token);
           writeQueue.shift();
           documents.clear(); // cached passages may belong to a replaced document
+          if (window.wenyuanPdfView) window.wenyuanPdfView.forget();
           job.succeed(data);
         } catch (err) {
           const error = unexpected(err);

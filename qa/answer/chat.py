@@ -147,7 +147,8 @@ def compose(question: str, result: SearchResult, asked: Asked, settings: Setting
         return ChatAnswer(NO_ANSWER, [], result, True, question)
     quoted = chosen(ranked, model.second_ratio)
     lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
-    return ChatAnswer("\n".join(lines), [c.hit.citation for c in quoted], result, False, question)
+    citations = [c.hit.citation.quoting(c.start, c.end) for c in quoted]  # a PDF quote's own lines (issue 19)
+    return ChatAnswer("\n".join(lines), citations, result, False, question)
 
 
 def stream(

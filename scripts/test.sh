@@ -14,10 +14,10 @@ if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sa
 fi
 .venv/bin/python -m pytest "$@"
 [ $# -eq 0 ] || exit 0  # a chosen test file or option: that run only
-# The shared retrieval, chat, documents and update tests again on the Milvus store (embedded milvus-lite;
+# The shared retrieval, chat, documents, update and document-format tests again on the Milvus store (embedded milvus-lite;
 # qa eval's own figures on Milvus come from the gate below, a process of its own).
 WENYUAN_TEST_STORE=milvus .venv/bin/python -m pytest -q \
-  tests/test_retrieval.py tests/test_answers.py tests/test_api.py tests/test_live_corpus.py
+  tests/test_retrieval.py tests/test_answers.py tests/test_api.py tests/test_live_corpus.py tests/test_formats_index.py
 # The quality gate on both stores.
 for store in local milvus; do
   GATE_INDEX=$(mktemp -d)

@@ -14,8 +14,6 @@ import pytest
 import made_documents as made
 from conftest import SEEDS, SMALL, STORE, live_server
 
-pytestmark = pytest.mark.skipif(STORE != "local", reason="the Milvus store keeps no locations in the original yet")
-
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
@@ -28,7 +26,7 @@ def indexed(tmp_path_factory):
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
     index_dir = tmp_path_factory.mktemp("formats-index")
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "index", str(corpus), "--json", "--index-dir", str(index_dir)],
+        [sys.executable, "-m", "qa.cli", "index", str(corpus), "--json", "--index-dir", str(index_dir), "--store", STORE],
         capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr

@@ -350,7 +350,6 @@ def test_requests_during_live_swaps_all_succeed(live):
     assert not failures, failures[:5]
 
 
-@pytest.mark.skipif(STORE != "local", reason="the Milvus store does not keep PDF/Markdown citation locations yet (README, Document formats)")
 def test_upload_a_pdf_and_markdown_then_cite_and_serve_the_originals(live, tmp_path):
     """Binary bodies through PUT, citations into the original, GET …/source gives the very bytes back."""
     from tests import made_documents as made

@@ -115,3 +115,44 @@ def test_an_unreachable_milvus_is_one_line_and_a_503(tmp_path):
                 break
             time.sleep(0.5)
         assert "cannot reach Milvus at http://127.0.0.1:9" in error["message"]
+
+
+def test_citation_locations_are_kept_and_updated_as_the_local_store_keeps_them(tmp_path, embedder):
+    """PDF pages, boxes and lines, HTML and Markdown source lines: the same JSON back from Milvus as from the local files,
+    and rewritten in place when only a PDF's layout changes (same text, so same chunk ids and vectors)."""
+    from qa.index.factory import build, open_index
+    from qa.settings import Settings
+    from tests import made_documents as made
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    made.crossing_pages(corpus / "report.pdf")
+    made.markdown(corpus / "notes.md")
+    made.html(corpus / "news.html")
+
+    def moved(x: float) -> None:
+        pdf = made.Pdf(corpus / "moved.pdf")
+        pdf.text(x, 90, "平湖城东口袋公园建成开放", size=18)
+        pdf.paragraph(x, 120, made.LEFT[1], 30)
+        pdf.save()
+
+    def origins() -> dict[str, dict[str, dict | None]]:
+        out = {}
+        for store in ("local", "milvus"):
+            settings = Settings(store=store, index_dir=tmp_path / store)
+            build(corpus, settings, embedder, progress=False)
+            out[store] = {c.id: c.origin for c in open_index(settings).iter_chunks()}
+        return out
+
+    moved(72)
+    first = origins()
+    assert first["milvus"] == first["local"]
+    kinds = {o["format"] for o in first["local"].values()}
+    assert kinds == {"pdf", "markdown", "html"} and all(
+        "_lines" in o and o["boxes"] for o in first["local"].values() if o["format"] == "pdf"
+    ), "a PDF passage keeps its lines, so an answer span inside it has boxes"
+    moved(144)
+    second = origins()
+    assert second["milvus"] == second["local"]
+    changed = [i for i, o in second["local"].items() if o != first["local"].get(i)]
+    assert changed and all(i in first["local"] for i in changed), "same ids, new boxes"

@@ -24,7 +24,7 @@ from qa.text.normalize import matching_form
 from qa.settings import Settings
 from qa.index.store import Manifest
 
-CHUNK_FIELDS = ["id", "doc", "title", "article", "paragraph", "text", "start", "end", "line_start", "line_end"]
+CHUNK_FIELDS = ["id", "doc", "title", "article", "paragraph", "text", "start", "end", "line_start", "line_end", "origin"]
 
 
 def chunk_of(row: dict[str, Any]) -> Chunk:
@@ -39,6 +39,7 @@ def chunk_of(row: dict[str, Any]) -> Chunk:
         line_start=int(row["line_start"]),
         line_end=int(row["line_end"]),
         id=f"{int(row['id']):016x}",
+        origin=ms.origin_of(row["origin"]),
     )
 
 

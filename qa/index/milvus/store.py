@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.index import store
+from qa.models import Chunk
 from qa.errors import WenyuanError
 from qa.settings import Settings
 
@@ -148,6 +149,7 @@ def create_build(client: Any, settings: Settings, build: str, dimension: int) ->
     for field in ("article", "paragraph", "start", "end", "line_start", "line_end"):
         chunks.add_field(field, DataType.INT64)
     chunks.add_field("passage_key", DataType.VARCHAR, max_length=64)
+    chunks.add_field("origin", DataType.VARCHAR, max_length=MAX_TEXT)  # where it is in a PDF/Word/HTML/Markdown file
     chunks.add_field("doc_key", DataType.INT64)  # place scoping filters on it: 2x faster than on the doc name
     # Our jieba tokens joined by spaces: BM25 sees exactly the words the local index counts.
     chunks.add_field(
@@ -202,9 +204,19 @@ def doc_key(name: str) -> int:
 
 
 def current_schema(client: Any, prefix: str) -> bool:
-    """Whether a build's collections have every field this version reads (older builds lack ``doc_key``)."""
+    """Whether a build's collections have every field this version reads (older builds lack ``doc_key`` or ``origin``)."""
     fields = call("reading the schema", client.describe_collection, f"{prefix}_chunks").get("fields", [])
-    return any(f.get("name") == "doc_key" for f in fields)
+    return {"doc_key", "origin"} <= {f.get("name") for f in fields}
+
+
+def origin_text(chunk: Chunk) -> str:
+    """A chunk's place in the original as the row keeps it: the local store's JSON (lines for answer boxes included),
+    compact; "" for ``.txt``."""
+    return "" if chunk.origin is None else json.dumps(chunk.origin, ensure_ascii=False, separators=(",", ":"))
+
+
+def origin_of(text: str) -> dict[str, Any] | None:
+    return json.loads(text) if text else None
 
 
 def drop_build(client: Any, prefix: str) -> None:

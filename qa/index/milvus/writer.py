@@ -118,7 +118,7 @@ def _row(chunk: Chunk, tokens: list[str], key: bytes, vector: np.ndarray) -> dic
     return {
         "id": chunk.key, "doc": chunk.doc, "doc_key": ms.doc_key(chunk.doc), "title": chunk.title, "text": chunk.text,
         "article": chunk.article, "paragraph": chunk.paragraph, "start": chunk.start, "end": chunk.end,
-        "line_start": chunk.line_start, "line_end": chunk.line_end, "passage_key": key.hex(),
+        "line_start": chunk.line_start, "line_end": chunk.line_end, "passage_key": key.hex(), "origin": ms.origin_text(chunk),
         "tokens": _bm25_text(tokens), "dense": vector.tolist(),
     }
 
@@ -263,11 +263,11 @@ class Writer:
         old_rows: dict[int, tuple[Any, ...]] = {}
         for i in range(0, len(names), 100):
             expr = "doc in [" + ",".join(ms.quoted(n) for n in names[i : i + 100]) + "]"
-            for r in ms.query_all(self.client, f"{prefix}_chunks", expr, ["id", "tokens", *PLACE_FIELDS], strong=True):
+            for r in ms.query_all(self.client, f"{prefix}_chunks", expr, ["id", "tokens", "origin", *PLACE_FIELDS], strong=True):
                 old_tokens[int(r["id"])] = r["tokens"]
-                old_rows[int(r["id"])] = (r["tokens"], *(int(r[f]) for f in PLACE_FIELDS))
-        # A row is kept only when its BM25 text (metadata feeds it too) and its place in the document are
-        # unchanged: a paragraph inserted above keeps a chunk's id and vector but moves its offsets.
+                old_rows[int(r["id"])] = (r["tokens"], r["origin"], *(int(r[f]) for f in PLACE_FIELDS))
+        # A row is kept only when its BM25 text (metadata feeds it too) and its place in the document and in the
+        # original are unchanged: a paragraph inserted above, or a PDF laid out anew, keeps a chunk's id and vector.
         fresh = [(c, t) for c, t in zip(chunks, tokens) if old_rows.get(c.key) != _signature(c, t)]
         kept = {c.key for c in chunks} - {c.key for c, _ in fresh}
         stale = sorted(set(old_tokens) - {c.key for c in chunks})
@@ -326,7 +326,7 @@ PLACE_FIELDS = ("article", "paragraph", "start", "end", "line_start", "line_end"
 
 
 def _signature(chunk: Chunk, tokens: list[str]) -> tuple[Any, ...]:
-    return (_bm25_text(tokens), *(getattr(chunk, f) for f in PLACE_FIELDS))
+    return (_bm25_text(tokens), ms.origin_text(chunk), *(getattr(chunk, f) for f in PLACE_FIELDS))
 
 
 def _bm25_text(tokens: list[str]) -> str:

@@ -53,10 +53,27 @@ class Pdf:
         self.canvas = canvas.Canvas(str(path), pagesize=PAGE, **options)
         self.page = 1
         self.drawn = Drawn()
+        self.turned = False
+
+    def turn(self) -> None:
+        """This page is stored landscape with /Rotate 90 and shown portrait; ``text`` draws turned, so it reads upright.
+
+        The stored page is PAGE[1] wide: a point (x, top) of the shown page is (top, x) there, text running up it.
+        """
+        self.canvas.setPageRotation(90)
+        self.turned = True
 
     def text(self, x: float, top: float, text: str, size: float = SIZE) -> None:
+        """``text`` on the page as it is shown, its baseline ``top`` points below the top edge, starting ``x`` from the left."""
         self.canvas.setFont(FONT, size)
-        self.canvas.drawString(x, PAGE[1] - top, text)
+        if self.turned:
+            self.canvas.saveState()
+            self.canvas.translate(top, x)
+            self.canvas.rotate(90)
+            self.canvas.drawString(0, 0, text)
+            self.canvas.restoreState()
+        else:
+            self.canvas.drawString(x, PAGE[1] - top, text)
         self.drawn.lines.append((self.page, text, x, top, size))
 
     def paragraph(self, x: float, top: float, text: str, width_chars: int, indent: bool = True) -> float:
@@ -75,6 +92,8 @@ class Pdf:
 
     def next_page(self) -> None:
         self.canvas.showPage()
+        self.canvas.setPageRotation(0)
+        self.turned = False
         self.page += 1
 
     def save(self) -> Drawn:
@@ -140,6 +159,26 @@ def answer_on_page_two(path: Path) -> Drawn:
     pdf.furniture()
     pdf.text(72, 90, "乍浦渔港码头改造完工", size=18)
     pdf.paragraph(72, 120, RIGHT[0] + RIGHT[1], 40)
+    return pdf.save()
+
+
+SIDEWAYS = "这一页的文字横着排，转过来才能读"
+
+
+def turned_pages(path: Path) -> Drawn:
+    """Page 1 upright; page 2 stored landscape with /Rotate 90 and its text drawn turned, so it is shown and read
+    upright like page 1; page 3 turned by /Rotate 90 too but with its text drawn plainly, so it is shown sideways."""
+    pdf = Pdf(path)
+    pdf.text(72, 90, "平湖城东口袋公园建成开放", size=18)
+    pdf.paragraph(72, 120, LEFT[0], 40)
+    pdf.next_page()
+    pdf.turn()
+    pdf.text(72, 90, "乍浦渔港码头改造完工", size=18)
+    pdf.paragraph(72, 120, RIGHT[0] + RIGHT[1], 40)
+    pdf.next_page()
+    pdf.canvas.setPageRotation(90)
+    pdf.canvas.setFont(FONT, SIZE)
+    pdf.canvas.drawString(72, 400, SIDEWAYS)  # stored page coordinates: it is shown running down the page
     return pdf.save()
 
 

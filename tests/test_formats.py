@@ -90,6 +90,26 @@ def test_paragraph_over_a_page_break_is_one_paragraph_and_running_lines_are_furn
     assert _covers(boxes[0], first, before) and _covers(boxes[1], last, after)
 
 
+def test_a_turned_page_reads_upright_and_a_sideways_one_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    """/Rotate 90 with the text drawn turned to match is read as shown, boxes on the shown (portrait) page; text that
+    the turn leaves running down the page is not read, and the warning says why (not "a scanned page")."""
+    drawn = made.turned_pages(tmp_path / "turned.pdf")
+    result = extract_pdf((tmp_path / "turned.pdf").read_bytes())
+    blocks = result.text.strip().split("\n\n")
+    assert blocks == ["平湖城东口袋公园建成开放", made.LEFT[0], "乍浦渔港码头改造完工", made.RIGHT[0] + made.RIGHT[1]]
+    assert made.SIDEWAYS not in result.text
+    assert result.warnings == [
+        "page 3: its text runs sideways or down the page (a page turned by its /Rotate, or vertical writing); not read"
+    ]
+    assert result.source.pages == (made.PAGE, made.PAGE, made.PAGE), "page sizes as shown"
+    start = result.text.index(made.RIGHT[1])
+    boxes = origin(result.source, start, start + len(made.RIGHT[1]))["boxes"]
+    lines = [d for d in drawn.lines if d[0] == 2 and d[4] == made.SIZE]
+    assert len(boxes) == 2 and all(b["page"] == 2 for b in boxes)
+    assert _covers(boxes[0], lines[1], lines[1][1][lines[1][1].index("码头旁边") :])
+    assert _covers(boxes[1], lines[2], lines[2][1])
+
+
 def test_unreadable_pdfs_are_skipped_with_a_reason_and_the_run_goes_on(tmp_path: Path) -> None:
     made.encrypted(tmp_path / "locked.pdf")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ntruncated")

@@ -20,6 +20,7 @@ def indexed(tmp_path_factory):
     corpus = tmp_path_factory.mktemp("formats")
     made.two_columns(corpus / "page.pdf")
     made.crossing_pages(corpus / "report.pdf")
+    made.turned_pages(corpus / "turned.pdf")
     made.word(corpus / "port.docx")
     made.html(corpus / "news.html")
     made.markdown(corpus / "notes.md")
@@ -41,11 +42,14 @@ def _ask(url: str, question: str) -> list[dict]:
     return resp.json()["hits"]
 
 
-def test_qa_index_reads_every_format_and_warns_about_the_blank_page(indexed) -> None:
+def test_qa_index_reads_every_format_and_warns_about_the_blank_and_the_sideways_page(indexed) -> None:
     _, _, report, stderr = indexed
-    assert sorted(report["documents"]["added"]) == sorted(["page.pdf", "report.pdf", "port.docx", "news.html", "notes.md", SMALL])
+    added = ["page.pdf", "report.pdf", "turned.pdf", "port.docx", "news.html", "notes.md", SMALL]
+    assert sorted(report["documents"]["added"]) == sorted(added)
     assert "report.pdf: page 3: no text layer" in stderr and "OCR" in stderr
-    assert [s["doc"] for s in report["skipped"]] == ["report.pdf"] and report["skipped"][0]["reason"].startswith("page 3:")
+    assert "turned.pdf: page 3: its text runs sideways" in stderr
+    skipped = sorted((s["doc"], s["reason"].split(":")[0]) for s in report["skipped"])
+    assert skipped == [("report.pdf", "page 3"), ("turned.pdf", "page 3")], report["skipped"]
 
 
 def test_citations_point_into_the_original_over_the_api(indexed) -> None:
@@ -83,7 +87,7 @@ def test_citations_point_into_the_original_over_the_api(indexed) -> None:
         ).json()
         assert "六十艘" in chat["answer"], chat
         cited = chat["citations"][0]  # the same paragraph is in page.pdf, port.docx and notes.md
-        assert cited["format"] == {"page.pdf": "pdf", "port.docx": "docx", "notes.md": "markdown"}[cited["doc"]], cited
+        assert cited["format"] == {"page.pdf": "pdf", "turned.pdf": "pdf", "port.docx": "docx", "notes.md": "markdown"}[cited["doc"]], cited
         assert not any(k.startswith("_") for k in cited) and ("boxes" in cited) == (cited["format"] == "pdf")
         txt = _ask(url, "截至3月1日庆元县健康码申领率是多少")[0]["citation"]
         assert txt["doc"] == SMALL and "format" not in txt and "boxes" not in txt

@@ -52,26 +52,37 @@ def _walk(item: LTItem):
             yield from _walk(child)
 
 
-def _chars(layout, mediabox: tuple[float, float, float, float]) -> list[Char]:
-    """Every upright character, in points from the page's top-left (pdfminer counts from the bottom)."""
-    left, top = mediabox[0], mediabox[3]
-    return [
-        Char(c.get_text(), c.x0 - left, c.x1 - left, top - c.y1, top - c.y0, c.size or 1.0)
-        for c in _walk(layout)
-        if c.upright and c.get_text()
-    ]
+def _chars(layout, height: float) -> tuple[list[Char], int]:
+    """Every upright character, in points from the page's top-left as it is shown, and how many others there were.
+
+    pdfminer turns a page by its /Rotate and counts from the shown page's
+    bottom-left corner, so text that reads upright on a turned page is read
+    like any other; text that runs sideways or down the page is not upright.
+    """
+    upright: list[Char] = []
+    other = 0
+    for c in _walk(layout):
+        text = c.get_text()
+        if c.upright and text:
+            upright.append(Char(text, c.x0, c.x1, height - c.y1, height - c.y0, c.size or 1.0))
+        elif text.strip():
+            other += 1
+    return upright, other
 
 
 def _pages(raw: bytes):
-    """(width, height, characters) of each page, straight from pdfminer without layout analysis (the slow part)."""
+    """(width, height, characters, others) of each page as shown, from pdfminer without layout analysis (the slow part)."""
     document = PDFDocument(PDFParser(io.BytesIO(raw)))
     manager = PDFResourceManager(caching=True)
     device = PDFPageAggregator(manager, laparams=None)
     interpreter = PDFPageInterpreter(manager, device)
     for page in PDFPage.create_pages(document):
-        box = tuple(float(v) for v in page.mediabox)
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        width, height = abs(x1 - x0), abs(y1 - y0)
+        if page.rotate in (90, 270):  # shown turned: the boxes count on the page as a reader sees it
+            width, height = height, width
         interpreter.process_page(page)
-        yield box[2] - box[0], box[3] - box[1], _chars(device.get_result(), box)
+        yield width, height, *_chars(device.get_result(), height)
 
 
 def _furniture_key(line: Line) -> str:
@@ -94,9 +105,14 @@ def _furniture(pages: dict[int, list[Column]], heights: dict[int, float]) -> set
     }
 
 
-def _unreadable(number: int, chars: list[Char]) -> str | None:
-    """Why a page is left out: no text layer, or more garbled characters than a stray glyph or two."""
+def _unreadable(number: int, chars: list[Char], sideways: int) -> str | None:
+    """Why a page is left out: no text layer, text that does not run left to right, or too many garbled characters."""
     if not "".join(c.text for c in chars).strip():
+        if sideways:
+            return (
+                f"page {number}: its text runs sideways or down the page (a page turned by its /Rotate, "
+                "or vertical writing); not read"
+            )
         return f"page {number}: no text layer (a scanned page?); not read, wenyuan does no OCR"
     bad = sum(1 for c in chars if _garbled(c.text))
     if bad > GARBLED_MAX_SHARE * len(chars):
@@ -120,9 +136,9 @@ def extract_pdf(raw: bytes) -> PdfText:
     sizes: list[tuple[float, float]] = []
     char_sizes: list[float] = []
     try:
-        for number, (width, height, chars) in enumerate(_pages(raw), start=1):
+        for number, (width, height, chars, sideways) in enumerate(_pages(raw), start=1):
             sizes.append((width, height))
-            warning = _unreadable(number, chars)
+            warning = _unreadable(number, chars, sideways)
             if warning:
                 warnings.append(warning)
                 continue

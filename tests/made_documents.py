@@ -85,6 +85,20 @@ class Pdf:
             top += LEADING
         return top + LEADING * 0.6
 
+    def fitted(self, x: float, top: float, text: str, width: float) -> float:
+        """Wrapped as a typesetter does, as many characters as fit in ``width`` points (half-width digits and
+        commas fit more); first line indented two characters; returns the next top."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        line, indent = "", 2 * SIZE
+        for char in text:
+            if stringWidth(line + char, FONT, SIZE) > width - indent:
+                self.text(x + indent, top, line)
+                line, indent, top = "", 0.0, top + LEADING
+            line += char
+        self.text(x + indent, top, line)
+        return top + LEADING * 1.6
+
     def furniture(self) -> None:
         """The running header and the page number, as a newsletter's every page has them."""
         self.text(72, 40, RUNNING_HEADER, size=9)
@@ -123,6 +137,24 @@ def two_columns(path: Path) -> Drawn:
     for text in RIGHT:
         top = pdf.paragraph(312, top, text, 20)
     pdf.text(285, 810, "— 1 —", size=9)
+    return pdf.save()
+
+
+# Half-width digits and commas, as in the seeds: lines of a column end a few points apart.
+HALF_WIDTH = [
+    "2024年3月,平湖市在城东新建了3座口袋公园,总面积达到12000平方米,市民可以免费入园散步锻炼,周边居民十分欢迎,"
+    "公园里种植了香樟、桂花和银杏等40多种树木,还设置了儿童游乐区和老年健身步道,夜间照明一直开放到22点。",
+    "乍浦镇渔港码头改造工程上月完工,新建泊位可同时停靠60艘渔船,渔民卸货时间比过去缩短了一半以上,"
+    "码头旁边的海鲜市场同步开业,每天早上5点开始交易,带鱼、梭子蟹和鲳鱼是最受欢迎的品种。",
+]
+
+
+def two_columns_half_width(path: Path) -> Drawn:
+    """Two columns of text with half-width digits and commas, wrapped to the column's width, a centred page number."""
+    pdf = Pdf(path)
+    for x, text in ((72, HALF_WIDTH[0]), (312, HALF_WIDTH[1])):
+        pdf.fitted(x, 120, text, 20 * SIZE)
+    pdf.text(295, 815, "3", size=9)
     return pdf.save()
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 import made_documents as made
 from qa.ingest.chunking import chunk_document
@@ -66,6 +67,16 @@ def test_two_columns_read_column_by_column_without_the_page_number(tmp_path: Pat
         assert chunk.origin["page_start"] == 1 and boxes
         for line in (d for d in drawn.lines if d[1] in chunk.text and d[4] == made.SIZE):
             assert any(_covers(b, line, line[1]) for b in boxes), (line, boxes)
+
+
+def test_column_lines_of_uneven_length_stay_in_their_column(tmp_path: Path) -> None:
+    """Half-width characters end a column's lines a few points apart, some inside the gutter's sparse edge: still the
+    column's own lines, read in order and joined into one paragraph; the centred page number is furniture."""
+    drawn = made.two_columns_half_width(tmp_path / "page.pdf")
+    ends = {round(x + stringWidth(text, made.FONT, size)) for _, text, x, _, size in drawn.lines if x == 72}
+    assert len(ends) > 2, f"the test needs lines of uneven length: {ends}"
+    result = extract_pdf((tmp_path / "page.pdf").read_bytes())
+    assert result.text.strip().split("\n\n") == made.HALF_WIDTH
 
 
 def test_paragraph_over_a_page_break_is_one_paragraph_and_running_lines_are_furniture(tmp_path: Path) -> None:

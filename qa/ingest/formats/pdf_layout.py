@@ -2,9 +2,10 @@
 
 pdfminer's own order reads a two-column newspaper page across the columns.
 Here columns are the x-gaps left by the page's narrow lines; a line that
-crosses a gap (a masthead, a headline over both columns, a centred footer)
-cuts the page into bands, and each band is read column by column. Every line
-keeps each character's left edge, so any part of it has a box.
+crosses a gap from one side to the other or starts inside it (a masthead, a
+headline over both columns, a centred footer) cuts the page into bands, and
+each band is read column by column. Every line keeps each character's left
+edge, so any part of it has a box.
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ def read_page(page: int, chars: list[Char]) -> list[Column]:
     gaps = gutters(lines)
     if not gaps:
         return [_column(lines)] if lines else []
-    spanning = [ln for ln in lines if any(ln.x0 < b and ln.x1 > a for a, b in gaps)]
+    # Across the whole gutter, or starting inside it (a centred page number): a column's line may end inside the
+    # gutter's sparse edge (half-width commas and digits make lines a little longer or shorter) and stays the column's.
+    spanning = [ln for ln in lines if any((ln.x0 < a and ln.x1 > b) or a <= ln.x0 < b for a, b in gaps)]
     out: list[Column] = []
     band: list[Line] = []
     for line in sorted(lines, key=lambda ln: ln.top):

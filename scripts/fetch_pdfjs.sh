@@ -17,7 +17,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 (cd "$WORK" && npm pack --silent "pdfjs-dist@$VERSION" >/dev/null)
 TARBALL="$WORK/pdfjs-dist-$VERSION.tgz"
-GOT=$(python3 -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$TARBALL")
+GOT=$(node -e 'const fs = require("fs"), crypto = require("crypto");
+process.stdout.write("sha512-" + crypto.createHash("sha512").update(fs.readFileSync(process.argv[1])).digest("base64"));' "$TARBALL")
 if [ "$GOT" != "$INTEGRITY" ]; then
   echo "pdfjs-dist $VERSION: the tarball's checksum is not the pinned one; not installed" >&2
   exit 1

@@ -248,8 +248,14 @@ def test_dockerfile_copies_what_exists_and_is_not_ignored() -> None:
         for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     }
-    sources = [word for line in dockerfile_lines() if line.startswith("COPY ") for word in line.split()[1:-1]]
+    copies = [line.split()[1:] for line in dockerfile_lines() if line.startswith("COPY ")]
+    sources = [word for words in copies if not words[0].startswith("--from=") for word in words[:-1]]
     assert {"seeds/", "web/", "qa/", "embeddings/", "pyproject.toml"} <= set(sources)
+    # pdf.js comes from a build stage running the same script as setup.sh, not from a developer's vendor/ folder.
+    assert ["--from=pdfjs", "/src/vendor/pdfjs-dist", "vendor/pdfjs-dist"] in copies and "vendor" in ignored
+    assert "RUN bash scripts/fetch_pdfjs.sh" in dockerfile_lines() and "bash scripts/fetch_pdfjs.sh" in (
+        ROOT / "scripts" / "setup.sh"
+    ).read_text(encoding="utf-8")
     for source in sources:
         assert (ROOT / source).exists(), source
         assert source.rstrip("/") not in ignored, source

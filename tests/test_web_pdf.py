@@ -4,7 +4,8 @@ A two-page PDF made with reportlab (tests/made_documents.py) is indexed with
 the bundled model and served by the real app; Debian Chromium asks a question
 answered by the second sentence of a paragraph on page 2, clicks the citation
 and the test compares the canvas and the highlights with the places it drew
-the strings at. pdf.js is what scripts/fetch_pdfjs.sh unpacks (the server
+the strings at; once more with that page stored landscape and turned by
+/Rotate 90, which pdf.js shows upright as the boxes count. pdf.js is what scripts/fetch_pdfjs.sh unpacks (the server
 serves it at /pdfjs/, under the page's CSP); without it the same click shows
 the extracted text, which the last test checks.
 """
@@ -49,17 +50,30 @@ def _pdfjs_dir():
     return folder if installed(folder) else None
 
 
-@pytest.fixture(scope="module")
-def pdf_index(tmp_path_factory, embedder):
+def _indexed(tmp_path_factory, embedder, name: str):
     from qa.index.build import build_index
     from qa.settings import Settings
 
     corpus = tmp_path_factory.mktemp("pdf-corpus")
-    drawn = made.answer_on_page_two(corpus / "port.pdf")
+    drawn = LAYOUTS[name](corpus / name)
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
     settings = Settings(index_dir=tmp_path_factory.mktemp("pdf-index"), corpus_dir=corpus)
     build_index(corpus, settings, embedder, progress=False)
-    return settings, drawn
+    return settings, drawn, name
+
+
+# The same page 2 (the shown page's places are the same): upright, and stored landscape with /Rotate 90.
+LAYOUTS = {"port.pdf": made.answer_on_page_two, "turned.pdf": made.turned_pages}
+
+
+@pytest.fixture(scope="module")
+def pdf_index(tmp_path_factory, embedder):
+    return _indexed(tmp_path_factory, embedder, "port.pdf")
+
+
+@pytest.fixture(scope="module")
+def turned_index(tmp_path_factory, embedder):
+    return _indexed(tmp_path_factory, embedder, "turned.pdf")
 
 
 def _quoted_lines(drawn: made.Drawn, quote: str) -> list[tuple[float, float, float]]:
@@ -76,10 +90,11 @@ def _quoted_lines(drawn: made.Drawn, quote: str) -> list[tuple[float, float, flo
     return out
 
 
-def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, pdf_index) -> None:
+@pytest.mark.parametrize("indexed", ["pdf_index", "turned_index"])
+def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, indexed, request) -> None:
     if _pdfjs_dir() is None:
         pytest.skip("pdf.js is not installed: run scripts/fetch_pdfjs.sh (scripts/setup.sh does)")
-    settings, drawn = pdf_index
+    settings, drawn, name = request.getfixturevalue(indexed)
     with live_server(settings) as url, checked_page(browser, url) as page:
         violations: list[str] = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
@@ -96,7 +111,7 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
         expect(marks).to_have_count(len(expected))
         assert len(expected) == 2, "the quote starts inside the paragraph's second line and ends on its third"
         assert page.get_by_test_id("pdf-passage").count() >= 3, "the passage's lines, lighter"
-        page.screenshot(path=str(OUTPUT / "pdf-citation.png"))
+        page.screenshot(path=str(OUTPUT / f"pdf-citation-{name.removesuffix('.pdf')}.png"))
 
         page_box = canvas.bounding_box()
         scale = page_box["width"] / made.PAGE[0]
@@ -117,7 +132,7 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
         assert dark["inside"] > 0.05, "the paragraph's first line (not quoted) is drawn too"
 
         link = page.get_by_test_id("pdf-source-link")
-        assert link.get_attribute("href") == "/api/documents/port.pdf/source"
+        assert link.get_attribute("href") == f"/api/documents/{name}/source"
         assert made.RIGHT[1] in page.get_by_test_id("context-highlight").inner_text(), "the passage as text below the page"
         assert not violations, violations
         assert "第 2 页" in page.get_by_test_id("context-panel").inner_text()
@@ -130,7 +145,7 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
 
 
 def test_without_pdfjs_the_pdf_citation_shows_the_extracted_text(browser, pdf_index, tmp_path) -> None:
-    settings, _ = pdf_index
+    settings, _, _ = pdf_index
     bare = settings.model_copy(update={"pdfjs_dir": tmp_path / "no-pdfjs"})
     with live_server(bare) as url, checked_page(browser, url) as page:
         reply = ask(page, QUESTION)
@@ -141,7 +156,7 @@ def test_without_pdfjs_the_pdf_citation_shows_the_extracted_text(browser, pdf_in
 
 
 def test_the_chat_citation_boxes_the_quoted_sentence_not_the_passage(pdf_index) -> None:
-    settings, drawn = pdf_index
+    settings, drawn, _ = pdf_index
     with live_server(settings) as url:
         chat = httpx.post(f"{url}/api/chat", json={"messages": [{"role": "user", "content": QUESTION}]}, timeout=60).json()
     assert chat["answer"].startswith(made.RIGHT[1]), chat["answer"]

@@ -149,6 +149,21 @@ HALF_WIDTH = [
 ]
 
 
+CROP = (36.0, 36.0, 559.0, 806.0)  # a printer's page: viewers show only this part (left, bottom, right, top in points)
+OUTSIDE_CROP = "裁切线外的印刷标记"
+
+
+def cropped(path: Path) -> Drawn:
+    """One column on a page whose CropBox leaves a 36-point margin of the MediaBox out, with a mark drawn in it."""
+    pdf = Pdf(path, cropBox=CROP)
+    pdf.text(72, 20, OUTSIDE_CROP, size=9)
+    pdf.text(72, 90, "平湖城东口袋公园建成开放", size=18)
+    top = 120.0
+    for text in LEFT:
+        top = pdf.paragraph(72, top, text, 40)
+    return pdf.save()
+
+
 def two_columns_half_width(path: Path) -> Drawn:
     """Two columns of text with half-width digits and commas, wrapped to the column's width, a centred page number."""
     pdf = Pdf(path)
@@ -178,10 +193,11 @@ def crossing_pages(path: Path) -> Drawn:
     return pdf.save()
 
 
-def answer_on_page_two(path: Path) -> Drawn:
+def answer_on_page_two(path: Path, **options) -> Drawn:
     """Two pages under a running header: the park on page 1; on page 2 one paragraph of two sentences about the port,
-    the second starting inside a line (the question about the market quotes it, not the whole paragraph)."""
-    pdf = Pdf(path)
+    the second starting inside a line (the question about the market quotes it, not the whole paragraph).
+    ``options`` go to reportlab's Canvas (``cropBox=CROP``: a printer's page)."""
+    pdf = Pdf(path, **options)
     pdf.furniture()
     pdf.text(72, 90, "平湖城东口袋公园建成开放", size=18)
     top = 120.0

@@ -121,6 +121,21 @@ def test_a_turned_page_reads_upright_and_a_sideways_one_is_skipped_with_its_reas
     assert _covers(boxes[1], lines[2], lines[2][1])
 
 
+def test_a_cropped_page_is_measured_from_the_corner_a_viewer_shows(tmp_path: Path) -> None:
+    """Boxes count from the crop box's top-left, as pdf.js draws the page; what lies outside the crop box is not read."""
+    drawn = made.cropped(tmp_path / "cropped.pdf")
+    result = extract_pdf((tmp_path / "cropped.pdf").read_bytes())
+    left, bottom, right, top = made.CROP
+    assert result.source.pages == ((right - left, top - bottom),)
+    assert made.OUTSIDE_CROP not in result.text and result.text.strip().split("\n\n")[1:] == made.LEFT
+    start = result.text.index("银杏")
+    (box,) = origin(result.source, start, start + 2)["boxes"]
+    _, text, x, baseline, size = next(d for d in drawn.lines if "银杏" in d[1])
+    shown = (1, text, x - left, baseline - (made.PAGE[1] - top), size)
+    assert _covers({**box, "page_width": made.PAGE[0], "page_height": made.PAGE[1]}, shown, "银杏")
+    assert box["x1"] - box["x0"] == pytest.approx(2 * made.SIZE, abs=0.01)
+
+
 def test_unreadable_pdfs_are_skipped_with_a_reason_and_the_run_goes_on(tmp_path: Path) -> None:
     made.encrypted(tmp_path / "locked.pdf")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ntruncated")

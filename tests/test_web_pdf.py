@@ -5,7 +5,8 @@ the bundled model and served by the real app; Debian Chromium asks a question
 answered by the second sentence of a paragraph on page 2, clicks the citation
 and the test compares the canvas and the highlights with the places it drew
 the strings at; once more with that page stored landscape and turned by
-/Rotate 90, which pdf.js shows upright as the boxes count. pdf.js is what scripts/fetch_pdfjs.sh unpacks (the server
+/Rotate 90, which pdf.js shows upright as the boxes count, and with a crop
+box, which pdf.js shows alone as the boxes count from its corner. pdf.js is what scripts/fetch_pdfjs.sh unpacks (the server
 serves it at /pdfjs/, under the page's CSP); without it the same click shows
 the extracted text, which the last test checks.
 """
@@ -55,15 +56,20 @@ def _indexed(tmp_path_factory, embedder, name: str):
     from qa.settings import Settings
 
     corpus = tmp_path_factory.mktemp("pdf-corpus")
-    drawn = LAYOUTS[name](corpus / name)
+    drawn = LAYOUTS[name][0](corpus / name)
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
     settings = Settings(index_dir=tmp_path_factory.mktemp("pdf-index"), corpus_dir=corpus)
     build_index(corpus, settings, embedder, progress=False)
     return settings, drawn, name
 
 
-# The same page 2 (the shown page's places are the same): upright, and stored landscape with /Rotate 90.
-LAYOUTS = {"port.pdf": made.answer_on_page_two, "turned.pdf": made.turned_pages}
+# The same page 2: upright; stored landscape with /Rotate 90 (the shown page's places are the same); and with a
+# crop box, which viewers show alone (places count from its corner). Each with the crop box, if any.
+LAYOUTS = {
+    "port.pdf": (made.answer_on_page_two, None),
+    "turned.pdf": (made.turned_pages, None),
+    "cropped.pdf": (lambda path: made.answer_on_page_two(path, cropBox=made.CROP), made.CROP),
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +82,21 @@ def turned_index(tmp_path_factory, embedder):
     return _indexed(tmp_path_factory, embedder, "turned.pdf")
 
 
-def _quoted_lines(drawn: made.Drawn, quote: str) -> list[tuple[float, float, float]]:
-    """(x0, x1, baseline) of each drawn body line of page 2 holding part of ``quote``."""
-    lines = [d for d in drawn.lines if d[0] == 2 and d[4] == made.SIZE]
+@pytest.fixture(scope="module")
+def cropped_index(tmp_path_factory, embedder):
+    return _indexed(tmp_path_factory, embedder, "cropped.pdf")
+
+
+def _shown_size(name: str) -> tuple[float, float]:
+    crop = LAYOUTS[name][1]
+    return made.PAGE if crop is None else (crop[2] - crop[0], crop[3] - crop[1])
+
+
+def _quoted_lines(drawn: made.Drawn, quote: str, name: str = "port.pdf") -> list[tuple[float, float, float]]:
+    """(x0, x1, baseline) of each drawn body line of page 2 holding part of ``quote``, on the page as it is shown."""
+    crop = LAYOUTS[name][1]
+    dx, dy = (0.0, 0.0) if crop is None else (crop[0], made.PAGE[1] - crop[3])
+    lines = [(p, t, x - dx, baseline - dy, size) for p, t, x, baseline, size in drawn.lines if p == 2 and size == made.SIZE]
     text = "".join(d[1] for d in lines)
     at = text.index(quote)
     out, offset = [], 0
@@ -90,7 +108,7 @@ def _quoted_lines(drawn: made.Drawn, quote: str) -> list[tuple[float, float, flo
     return out
 
 
-@pytest.mark.parametrize("indexed", ["pdf_index", "turned_index"])
+@pytest.mark.parametrize("indexed", ["pdf_index", "turned_index", "cropped_index"])
 def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, indexed, request) -> None:
     if _pdfjs_dir() is None:
         pytest.skip("pdf.js is not installed: run scripts/fetch_pdfjs.sh (scripts/setup.sh does)")
@@ -106,7 +124,8 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
         expect(sheet).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
         expect(sheet).to_have_attribute("data-page", "2")
         canvas = page.get_by_test_id("pdf-canvas")
-        expected = _quoted_lines(drawn, made.RIGHT[1])
+        expected = _quoted_lines(drawn, made.RIGHT[1], name)
+        width, height = _shown_size(name)
         marks = page.get_by_test_id("pdf-highlight")
         expect(marks).to_have_count(len(expected))
         assert len(expected) == 2, "the quote starts inside the paragraph's second line and ends on its third"
@@ -114,8 +133,8 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
         page.screenshot(path=str(OUTPUT / f"pdf-citation-{name.removesuffix('.pdf')}.png"))
 
         page_box = canvas.bounding_box()
-        scale = page_box["width"] / made.PAGE[0]
-        assert page_box["height"] == pytest.approx(made.PAGE[1] * scale, abs=1.5)
+        scale = page_box["width"] / width
+        assert page_box["height"] == pytest.approx(height * scale, abs=1.5)
         boxes = sorted((marks.nth(i).bounding_box() for i in range(marks.count())), key=lambda b: b["y"])
         for (x0, x1, baseline), box in zip(expected, boxes):
             assert box["x"] == pytest.approx(page_box["x"] + x0 * scale, abs=PX), (box, x0)
@@ -124,10 +143,10 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
             top, bottom = box["y"] - page_box["y"], box["y"] + box["height"] - page_box["y"]
             assert top <= (baseline - made.SIZE * 0.6) * scale and bottom >= baseline * scale - PX, (box, baseline)
             assert box["height"] <= made.LEADING * scale, "within its own line"
-            dark = canvas.evaluate(DARK_SHARE, [x0, baseline - made.SIZE * 0.8, x1, baseline, made.PAGE[0]])
+            dark = canvas.evaluate(DARK_SHARE, [x0, baseline - made.SIZE * 0.8, x1, baseline, width])
             assert dark["inside"] > 0.05, f"the canvas has the quoted characters under the highlight: {dark}"
-        first_line = _quoted_lines(drawn, made.RIGHT[0])[0]
-        dark = canvas.evaluate(DARK_SHARE, [first_line[0], first_line[2] - made.SIZE * 0.8, first_line[1], first_line[2], made.PAGE[0]])
+        first_line = _quoted_lines(drawn, made.RIGHT[0], name)[0]
+        dark = canvas.evaluate(DARK_SHARE, [first_line[0], first_line[2] - made.SIZE * 0.8, first_line[1], first_line[2], width])
         assert 0.001 < dark["page"] < 0.5, f"the page is drawn, not blank: {dark}"
         assert dark["inside"] > 0.05, "the paragraph's first line (not quoted) is drawn too"
 

@@ -52,22 +52,47 @@ def _walk(item: LTItem):
             yield from _walk(child)
 
 
-def _chars(layout, height: float) -> tuple[list[Char], int]:
-    """Every upright character, in points from the page's top-left as it is shown, and how many others there were.
+def _chars(layout, shown: tuple[float, float, float, float]) -> tuple[list[Char], int]:
+    """Every upright character a viewer shows, in points from the shown page's top-left, and how many others there were.
 
-    pdfminer turns a page by its /Rotate and counts from the shown page's
-    bottom-left corner, so text that reads upright on a turned page is read
-    like any other; text that runs sideways or down the page is not upright.
+    pdfminer turns a page by its /Rotate, so text that reads upright on a
+    turned page is read like any other; text that runs sideways or down the
+    page is not upright. A character outside the crop box is not shown, so not read.
     """
+    left, bottom, right, top = shown
     upright: list[Char] = []
     other = 0
     for c in _walk(layout):
         text = c.get_text()
+        if not (left <= (c.x0 + c.x1) / 2 <= right and bottom <= (c.y0 + c.y1) / 2 <= top):
+            continue
         if c.upright and text:
-            upright.append(Char(text, c.x0, c.x1, height - c.y1, height - c.y0, c.size or 1.0))
+            upright.append(Char(text, c.x0 - left, c.x1 - left, top - c.y1, top - c.y0, c.size or 1.0))
         elif text.strip():
             other += 1
     return upright, other
+
+
+def _turn(rotate: int, mediabox: tuple[float, float, float, float]) -> tuple[float, ...]:
+    """The matrix pdfminer's PDFPageInterpreter.process_page draws a page with: turned by /Rotate, from its corner."""
+    x0, y0, x1, y1 = mediabox
+    turned = {90: (0, -1, 1, 0, -y0, x1), 180: (-1, 0, 0, -1, x1, y1), 270: (0, 1, -1, 0, y1, -x0)}
+    return turned.get(rotate, (1, 0, 0, 1, -x0, -y0))
+
+
+def _shown(page: PDFPage) -> tuple[float, float, float, float]:
+    """What a viewer shows of the page (its crop box within its media box) where pdfminer puts the characters:
+    left, bottom, right, top. pdf.js draws that part, so boxes counted from its corner land on the characters."""
+    media = tuple(float(v) for v in page.mediabox)
+    x0, y0, x1, y1 = (float(v) for v in page.cropbox)
+    crop = (max(min(x0, x1), min(media[0], media[2])), max(min(y0, y1), min(media[1], media[3])),
+            min(max(x0, x1), max(media[0], media[2])), min(max(y0, y1), max(media[1], media[3])))
+    if crop[0] >= crop[2] or crop[1] >= crop[3]:  # no overlap: viewers show the media box
+        crop = media
+    a, b, c, d, e, f = _turn(page.rotate, media)
+    corners = [(a * x + c * y + e, b * x + d * y + f) for x in (crop[0], crop[2]) for y in (crop[1], crop[3])]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _pages(raw: bytes):
@@ -77,12 +102,9 @@ def _pages(raw: bytes):
     device = PDFPageAggregator(manager, laparams=None)
     interpreter = PDFPageInterpreter(manager, device)
     for page in PDFPage.create_pages(document):
-        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
-        width, height = abs(x1 - x0), abs(y1 - y0)
-        if page.rotate in (90, 270):  # shown turned: the boxes count on the page as a reader sees it
-            width, height = height, width
+        shown = _shown(page)
         interpreter.process_page(page)
-        yield width, height, *_chars(device.get_result(), height)
+        yield shown[2] - shown[0], shown[3] - shown[1], *_chars(device.get_result(), shown)
 
 
 def _furniture_key(line: Line) -> str:

@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
 
 from qa.answer.abstain import DECLINE_FEATURES, EVIDENCE, decline_row  # noqa: E402
 from qa.answer.features import FEATURES  # noqa: E402
+from qa.answer.quotes import picked  # noqa: E402
 from qa.answer.ranker import model_from_json  # noqa: E402
 from qa.evaluation.answer_data import AnswerRows  # noqa: E402
 
@@ -86,6 +87,49 @@ def fit_sentence(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None)
         early_stopping=False, random_state=SEED,
     )
     return clf.fit(x, y, sample_weight=weight)
+
+
+def fit_ranker(x: np.ndarray, y: np.ndarray, group: np.ndarray, weight: np.ndarray | None = None) -> Any:
+    """LightGBM's lambdarank: learns to order one question's candidates, which is the choice the chat makes."""
+    import lightgbm
+
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group[order])
+    clf = lightgbm.LGBMRanker(
+        objective="lambdarank", n_estimators=200, num_leaves=15, learning_rate=0.05, min_child_samples=40,
+        lambdarank_truncation_level=3, random_state=SEED, n_jobs=2, verbose=-1,
+    )
+    clf.fit(x[order], y[order].astype(int), group=sizes[sizes > 0],
+            sample_weight=None if weight is None else weight[order])
+    return clf
+
+
+def lightgbm_json(clf: Any, features: tuple[str, ...]) -> dict[str, Any]:
+    """LightGBM's nested trees as the flat node arrays ``qa.answer.ranker.Trees`` reads (scores through a sigmoid)."""
+    trees, depth = [], 0
+    for info in clf.booster_.dump_model()["tree_info"]:
+        t: dict[str, list] = {k: [] for k in ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")}
+
+        def add(node: dict[str, Any], level: int) -> int:
+            nonlocal depth
+            depth = max(depth, level + 1)
+            at = len(t["feature"])
+            for k in t:
+                t[k].append(0)
+            if "leaf_value" in node:
+                t["leaf"][at], t["value"][at], t["threshold"][at], t["missing_left"][at] = True, float(node["leaf_value"]), 0.0, True
+                return at
+            if node["decision_type"] != "<=" or node.get("missing_type") == "Zero":
+                raise SystemExit(f"unsupported LightGBM split {node['decision_type']} / {node.get('missing_type')}")
+            t["feature"][at], t["threshold"][at] = int(node["split_feature"]), float(node["threshold"])
+            t["leaf"][at], t["missing_left"][at], t["value"][at] = False, bool(node["default_left"]), 0.0
+            t["left"][at] = add(node["left_child"], level + 1)
+            t["right"][at] = add(node["right_child"], level + 1)
+            return at
+
+        add(info["tree_structure"], 0)
+        trees.append(t)
+    return {"kind": "trees", "features": list(features), "baseline": 0.0, "depth": depth, "trees": trees}
 
 
 def row_weights(rows: AnswerRows, weights: dict[str, float]) -> np.ndarray:
@@ -148,13 +192,22 @@ def decline_out_of_fold(rows: AnswerRows, x: np.ndarray, y: np.ndarray, weight: 
     return out
 
 
-def out_of_fold(rows: AnswerRows, weight: np.ndarray, folds: int = 3) -> np.ndarray:
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+def out_of_fold(rows: AnswerRows, weight: np.ndarray, ranker: str = "trees", folds: int = 3) -> np.ndarray:
     """Sentence probabilities for the training rows from models that never saw their question."""
     from sklearn.model_selection import GroupKFold
 
     out = np.zeros(len(rows.label))
     for train, held in GroupKFold(n_splits=folds).split(rows.x, rows.label, rows.group):
-        out[held] = fit_sentence(rows.x[train], rows.label[train], weight[train]).predict_proba(rows.x[held])[:, 1]
+        if ranker == "lambdarank":
+            _, group = np.unique(rows.group[train], return_inverse=True)
+            model = fit_ranker(rows.x[train], rows.label[train], group, weight[train])
+            out[held] = _sigmoid(model.predict(rows.x[held]))
+        else:
+            out[held] = fit_sentence(rows.x[train], rows.label[train], weight[train]).predict_proba(rows.x[held])[:, 1]
     return out
 
 
@@ -194,11 +247,7 @@ def outcome(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray], p_ans
         info = rows.asked[g]
         if rows.evidence[g, latin]:
             continue  # English questions keep their rule
-        order = idx[np.argsort(-probs[idx], kind="stable")]
-        quoted = [order[0]]
-        for i in order[1:2]:
-            if probs[i] >= second_ratio * probs[order[0]] and rows.doc[i] == rows.doc[order[0]]:
-                quoted.append(i)
+        quoted = idx[picked(probs[idx], rows.doc[idx], [str(i) for i in idx], second_ratio)]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())
         kind = "answerable" if info["answerable"] else ("removed" if info["variant"] == "removed" else info["type"])
         c = counts.setdefault(kind, [0, 0, 0])
@@ -228,9 +277,15 @@ def fit_cmd(args: argparse.Namespace) -> None:
     groups = by_group(train)
     weights = dict(w.split("=", 1) for w in args.weight or [])
     weight = row_weights(train, {k: float(v) for k, v in weights.items()})
-    sentence = fit_sentence(train.x, train.label, weight)
-    spec_sentence = trees_json(sentence, FEATURES)
-    oof = out_of_fold(train, weight)
+    if args.ranker == "lambdarank":
+        sentence = fit_ranker(train.x, train.label, train.group, weight)
+        spec_sentence = lightgbm_json(sentence, FEATURES)
+        predict = lambda x: _sigmoid(sentence.predict(x))  # noqa: E731
+    else:
+        sentence = fit_sentence(train.x, train.label, weight)
+        spec_sentence = trees_json(sentence, FEATURES)
+        predict = lambda x: sentence.predict_proba(x)[:, 1]  # noqa: E731
+    oof = out_of_fold(train, weight, args.ranker)
     answerable = np.array([a["answerable"] for a in train.asked])
     d_x = decline_rows(train, oof, groups)
     d_y = np.array([bool(train.label[idx[np.argmax(oof[idx])]]) for idx in groups])
@@ -258,6 +313,7 @@ def fit_cmd(args: argparse.Namespace) -> None:
         "about": "wenyuan answer models: fitted by scripts/fit_answers.py; see README, Answers",
         "fitted_on": sorted({a["source"] for a in train.asked}),
         "attribution": {k: v for k, v in ATTRIBUTION.items() if k in {a["source"] for a in train.asked}},
+        "ranker": args.ranker,
         "threshold": round(threshold, 6),
         "second_ratio": second_ratio,
         "sentence": spec_sentence,
@@ -265,8 +321,8 @@ def fit_cmd(args: argparse.Namespace) -> None:
     }
     model = model_from_json(spec_sentence)
     check = model.probabilities(train.x[:2000])
-    if not np.allclose(check, sentence.predict_proba(train.x[:2000])[:, 1], atol=1e-5):
-        raise SystemExit("exported trees disagree with scikit-learn's predictions: refusing to write the model")
+    if not np.allclose(check, predict(train.x[:2000]), atol=1e-5):
+        raise SystemExit("exported trees disagree with the fitted model's predictions: refusing to write the model")
     report: dict[str, Any] = {
         "fitted_on": spec["fitted_on"], "threshold": spec["threshold"], "second_ratio": second_ratio,
         "train_out_of_fold": {**outcome(train, oof, groups, p_train, threshold, second_ratio),
@@ -323,6 +379,8 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--max-declined", type=float, default=0.008, help="share of answerable training questions declined (out of fold)")
     f.add_argument("--max-median-chars", type=float, default=100.0)
     f.add_argument("--weight", nargs="*", help="SOURCE=FACTOR: how much one source's questions count, e.g. questions.jsonl=5")
+    f.add_argument("--ranker", choices=("lambdarank", "trees"), default="lambdarank",
+                   help="lambdarank: LightGBM's ranker (shipped); trees: scikit-learn's gradient-boosted classifier")
     f.add_argument("--out", type=Path)
     sc = sub.add_parser("score", help="report a fitted model on row files")
     sc.add_argument("--model", type=Path, required=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.models import Hit
 from qa.search.highlight import TUNED, Asked, coverage, sentences
-from qa.text.answer_type import ANSWER_TYPES, states
+from qa.text.answer_type import ANSWER_TYPES, counted_unit, states
 from qa.text.normalize import matching_form
 
 DEPTH = 5
@@ -60,7 +60,8 @@ _BASE = (
     "rule_gap",
     "highlight",
 )
-FEATURES: tuple[str, ...] = _BASE + tuple(f"kind_{k}" for k in (*ANSWER_TYPES, "none"))
+# A count in the measure word the question asks for (597家 for 多少家), or one of its family (16个 for 多少家).
+FEATURES: tuple[str, ...] = _BASE + tuple(f"kind_{k}" for k in (*ANSWER_TYPES, "none")) + ("unit_exact", "unit_family")
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
     top_fused = max(h.scores.fused for h in top) or 1.0
     top_bm25 = max((h.scores.bm25 or 0.0) for h in top) or 1.0
     kind = asked.kind or "none"
+    units = counted_unit(question, exact=True), counted_unit(question)
     rows: list[list[float]] = []
     out: list[Candidate] = []
     for hit in top:
@@ -195,6 +197,7 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
                     0.0,
                     float((s, e) == hit.highlight),
                     *(float(kind == k) for k in (*ANSWER_TYPES, "none")),
+                    *(float(u is not None and any(m.group(0) not in question for m in u.finditer(part))) for u in units),
                 ]
             )
             out.append(Candidate(hit, s, e))

@@ -158,10 +158,10 @@ def time_terms(question: str) -> list[str]:
     return _TIME_TERM.findall(question)
 
 
-def counted_unit(question: str) -> re.Pattern[str] | None:
-    """For 多少户/几个: a pattern for a number counted in that measure word (or one papers use for it)."""
+def counted_unit(question: str, exact: bool = False) -> re.Pattern[str] | None:
+    """For 多少户/几个: a pattern for a number counted in that measure word (or, unless ``exact``, one papers use for it)."""
     m = _COUNTED.search(question)
     if m is None:
         return None
-    units = _SAME_UNIT.get(m.group(1), m.group(1))
+    units = m.group(1) if exact else _SAME_UNIT.get(m.group(1), m.group(1))
     return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:余|多|来)?\s*(?:万|亿|千|百)?\s*[{units}]")

@@ -20,6 +20,7 @@ import argparse
 import json
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,10 @@ def collect_cmd(args: argparse.Namespace) -> None:
     else:
         questions, source = load_questions(args.questions or SHIPPED), (args.questions or SHIPPED).name
     questions = sample(questions, args.limit, args.seed)
+    if args.off_topic:
+        # Another corpus's questions asked of this index: nothing here answers them, so each is a decline to learn.
+        questions = [replace(q, answers=(), doc=None, type="offtopic") for q in questions]
+        source = f"{source} (off-topic)"
     retriever = Wenyuan.open(args.index_dir).retriever
     step = max(1, len(questions) // 20)
     rows = collect(retriever, questions, source, lambda n: n % step == 0 and print(f"  {n}/{len(questions)}", file=sys.stderr))
@@ -372,6 +377,8 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--limit", type=int)
     c.add_argument("--documents", type=int, help="with --squad: only the questions of this many documents (as qa eval --documents)")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--off-topic", action="store_true",
+                   help="the questions belong to another corpus than the index's: collect them as declines")
     c.add_argument("--out", type=Path, required=True)
     f = sub.add_parser("fit", help="fit on --train row files, report on --test ones")
     f.add_argument("--train", type=Path, nargs="+", required=True)

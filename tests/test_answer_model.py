@@ -88,12 +88,19 @@ def test_the_fitting_script_reproduces_the_shipped_accuracy_on_a_sample(settings
     assert proc.returncode == 0, proc.stderr
     proc = run("collect", "--index-dir", str(settings.index_dir), "--out", str(seeds_rows))
     assert proc.returncode == 0, proc.stderr
+    # The same CMRC questions asked of the seeds' index: off-topic there, so declines to learn.
+    off_topic = tmp_path / "cmrc-on-seeds.npz"
+    proc = run("collect", "--index-dir", str(settings.index_dir), "--squad", str(CMRC), "--documents", "25", "--seed", "1",
+               "--off-topic", "--out", str(off_topic))
+    assert proc.returncode == 0, proc.stderr
 
     refit = tmp_path / "model.json"
-    proc = run("fit", "--train", str(cmrc_rows), str(seeds_rows), "--test", str(cmrc_rows), str(seeds_rows),
+    proc = run("fit", "--train", str(cmrc_rows), str(seeds_rows), str(off_topic), "--test", str(cmrc_rows), str(seeds_rows),
                "--out", str(refit))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
+    assert report["out_of_fold cmrc2018_trial.json (off-topic)"]["n"] == {"offtopic": report["out_of_fold cmrc2018_trial.json"]["n"]["answerable"]}
+    assert report["out_of_fold cmrc2018_trial.json (off-topic)"]["declined"]["offtopic"] >= 0.6
     assert load_answer_model(refit).threshold == pytest.approx(report["threshold"])
     # The shipped model, scored on the same rows by the same script.
     proc = run("score", "--model", str(ROOT / "qa" / "answer" / "answer_model.json"), "--test", str(cmrc_rows),

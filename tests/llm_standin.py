@@ -81,13 +81,27 @@ def passages_of(body: dict[str, Any]) -> list[str]:
     return [block.split("] ", 1)[1] for block in sources.split("\n\n[")]
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1, no access log, and a JSON answer helper: what every stand-in's handler needs."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _json(self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(data, ensure_ascii=False).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+
 def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -112,14 +126,6 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             else:
                 message = {"role": "assistant", "content": text}
                 self._json(200, _completion("chat.completion", body.get("model", ""), {"message": message, "finish_reason": "stop"}))
-
-        def _json(self, status: int, data: dict[str, Any]) -> None:
-            raw = json.dumps(data, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
 
         def _stream(self, text: str, script: Script, model: str) -> None:
             size = script.chunk_chars
@@ -150,22 +156,29 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # the client hung up (the timeout case): nothing to report
+        pass  # the client hung up (the timeout case), or a stand-in dropped it on purpose: nothing to report
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` serving on 127.0.0.1 (a free port) in a thread; yields the base URL, ending in ``/v1`` like Ollama's."""
+    server = _Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager
 def running() -> Iterator[StandIn]:
     """The stand-in serving on 127.0.0.1 (a free port); ``base_url`` ends in ``/v1`` like Ollama's."""
     standin = StandIn()
-    server = _Server(("127.0.0.1", 0), _handler(standin))
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(standin)) as url:
+        standin.base_url = url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def llm_settings(settings: Any, standin: StandIn, timeout: float, key: str = "sk-test") -> Any:

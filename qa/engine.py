@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from embeddings.factory import load_embedder
+from embeddings.factory import embedder_for
+from qa.index import model_record
+from qa.index.build import settings_for_build
 from qa.index.factory import open_index
 from qa.models import SearchResult
 from qa.search.retrieval import Retriever
@@ -30,8 +32,9 @@ class Wenyuan:
             overrides["index_dir"] = Path(index_dir)
         settings = Settings(**overrides)
         index = open_index(settings)
-        options = index.manifest.retrieval_text
-        embedder = load_embedder(index.manifest.model, options.get("query_prefix", ""), options.get("passage_prefix", ""))
+        built = settings_for_build(settings, index.manifest)
+        embedder = embedder_for(built)
+        model_record.check(index.manifest.embedder, built, embedder, f"serving the index {index.manifest.build}")
         return cls(Retriever(index, embedder, settings))
 
     @property

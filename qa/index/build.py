@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder
-from qa.index import previous_build
+from qa.index import model_record, previous_build
 from qa.index import sentence_index
 from qa.index import store
 from qa.ingest.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_document
@@ -88,6 +88,7 @@ def settings_for_build(settings: Settings, manifest: store.Manifest) -> Settings
             "chunk_min_chars": low,
             "chunk_split_chars": split,
             "chunk_max_chars": high,
+            **model_record.settings_of(manifest.embedder, settings),
         }
     )
 
@@ -259,6 +260,8 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     index_dir = settings.index_dir
     current = store.read_manifest(index_dir)
     hashes = {d.name: document_hash(d) for d in loaded.documents}
+    if current is not None and not force:
+        model_record.check_update(current.embedder, settings, embedder, f"updating the index in {index_dir}", warn)
     if (
         current is not None
         and not force
@@ -320,6 +323,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
             faiss=kind,
             created=store.now_iso(),
             build_seconds=round(time.perf_counter() - started, 3),
+            embedder=model_record.describe(settings, embedder),
         )
         manifest = store.commit(index_dir, build_dir, manifest)
     except BaseException:

@@ -20,7 +20,7 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class Manifest:
     format: int = FORMAT
     previous: str = ""
     collections: str = ""  # the Milvus store: name prefix of the collections this build's data is in
+    # The embedder and its vectors of fixed probe texts (qa/index/model_record.py); {} in an older index: unknown.
+    embedder: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]) -> bool:
         """True when rebuilding would produce the same index."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from embeddings.base import Embedder
 from qa.index.milvus import store as ms
-from qa.index import sentence_index
+from qa.index import model_record, sentence_index
 from qa.index import store
 from qa.ingest.chunking import CHUNKER_VERSION
 from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
@@ -93,6 +93,8 @@ def build_milvus(
     client = ms.connect(settings)
     current = ms.read_manifest(client, settings)
     left = ms.stale_builds(client, settings, {current.collections} if current else set())
+    if current is not None and not force:
+        model_record.check_update(current.embedder, settings, embedder, f"updating the Milvus index {settings.milvus_collection}", warn)
     for prefix in sorted(left):  # a killed build's collections, or the build before the served one
         ms.drop_build(client, prefix)
     if left:
@@ -303,6 +305,7 @@ class Writer:
             fingerprint=fp, chunker_version=CHUNKER_VERSION, retrieval_text=options, chunks=chunks, documents=documents,
             faiss="milvus", created=store.now_iso(), build_seconds=round(time.perf_counter() - started, 3),
             previous=current.build if current else "", collections=prefix,
+            embedder=model_record.describe(self.settings, self.embedder),
         )
 
 

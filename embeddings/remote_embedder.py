@@ -93,6 +93,8 @@ class OpenAIEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         items = [self.config.query_prefix + t for t in texts]
+        if not items:
+            return np.empty((0, self.dimension), dtype=np.float32)
         return normalise(np.vstack([self._embed(items[i : i + self.batch_size]) for i in range(0, len(items), self.batch_size)]))
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:

@@ -58,4 +58,10 @@ def render_index_report(report: "IndexReport", index_dir: Path) -> str:
         f"  passages: {report.embedded} embedded, {report.reused} reused; "
         f"sentences: {report.sentences_embedded} embedded, {report.sentences_reused} reused; build {m.build}"
     )
+    e = report.embedding
+    if e.embedded or e.resumed:
+        lines.append(
+            f"  embedding: {e.embedded} texts in {e.seconds:.1f} s ({e.embedded / e.seconds if e.seconds else 0:.1f} texts/s), "
+            f"{e.resumed} kept from an interrupted run, {e.retries} retries"
+        )
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder
-from qa.index import model_record, previous_build
+from qa.index import model_record, previous_build, resume_cache
 from qa.index import sentence_index
 from qa.index import store
 from qa.ingest.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_document
@@ -34,7 +34,7 @@ from qa.text.romanize import pinyin_keys
 from qa.settings import Settings
 from qa.text.tokenize import Segmenter
 from qa.index.writer_lock import WriterLock, hold
-from qa.index.vectors import Progress, VectorSource, no_progress, stage_progress, fill_vectors  # noqa: F401 (re-exported)
+from qa.index.vectors import Embedding, EmbeddingStats, Progress, VectorSource, no_progress  # noqa: F401 (re-exported)
 
 Warn = Callable[[str], None]
 
@@ -154,6 +154,7 @@ class IndexReport:
     sentences_reused: int = 0
     seconds: float = 0.0
     per_document: dict[str, DocumentWork] = field(default_factory=dict)
+    embedding: EmbeddingStats = field(default_factory=EmbeddingStats)
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape ``qa index --json`` prints."""
@@ -169,6 +170,8 @@ class IndexReport:
             "reused": self.reused,
             "sentences": {"embedded": self.sentences_embedded, "reused": self.sentences_reused},
             "seconds": round(self.seconds, 3),
+            # Embedding's own figures: seconds, texts/s, texts embedded, reused, resumed from a killed run, retries.
+            "embedding": self.embedding.to_json(),
             "build": self.manifest.build,
             "rebuilt": self.rebuilt,
             # Files not read and PDF pages left out (a scan, garbled text), each with its reason.
@@ -299,12 +302,11 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         store.write_chunks(build_dir, chunks, documents)
         save_tokens(build_dir, tokens)
         write_lexical(build_dir, LexicalIndex.build(tokens), previous.pinyin)
-        vectors, new_rows, embedded = fill_vectors(
-            embedder, passage_keys, texts, previous.passages, progress, "embedding", stage_progress(job.on_progress, "passages")
-        )
-        sentence_vectors, _, sentences_embedded = fill_vectors(
-            embedder, sentence_keys, sentence_texts, previous.sentences, progress, "sentences", stage_progress(job.on_progress, "sentences")
-        )
+        if force:
+            resume_cache.clear(index_dir)
+        embedding = Embedding(embedder, progress, job.on_progress, keep_in=index_dir)
+        vectors, new_rows, embedded = embedding.fill(passage_keys, texts, previous.passages, "passages")
+        sentence_vectors, _, sentences_embedded = embedding.fill(sentence_keys, sentence_texts, previous.sentences, "sentences")
         job.on_progress("committing", 0, 0)
         store.save_keys(build_dir / store.PASSAGE_KEYS, passage_keys)
         kind = store.save_vectors(build_dir, vectors, np.array([c.key for c in chunks], dtype=np.int64), job.faiss_kind)
@@ -326,6 +328,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
             embedder=model_record.describe(settings, embedder),
         )
         manifest = store.commit(index_dir, build_dir, manifest)
+        resume_cache.clear(index_dir)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
@@ -340,6 +343,7 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
         sentences_reused=len(sentence_texts) - sentences_embedded,
         seconds=time.perf_counter() - started,
         per_document=_per_document(chunks, new_rows),
+        embedding=embedding.stats,
     )
 
 

@@ -1,22 +1,31 @@
 """Vectors for a build's rows: taken over from the previous build by content key, the rest embedded.
 
 Apart from qa.index.build so that the Milvus writer shares it, and so that
-progress (which a server shows to a client waiting for its upload) is reported
-from the one place that knows how many texts go to the model.
+progress (which a server shows to a client waiting for its upload, and
+``qa index`` prints on stderr) and resuming a killed run (vectors kept as each
+batch finishes, qa/index/resume_cache.py) live in the one place that knows
+how many texts go to the model.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from typing import Protocol
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
 from embeddings.base import Embedder
+from qa.index.progress_meter import Meter
+from qa.index.resume_cache import ResumeCache
 
 # (stage, done, total): "reading" the folder, embedding "passages" then "sentences", "committing" the build.
 Progress = Callable[[str, int, int], None]
+# Texts per call for an embedder that cannot hand back each batch as it finishes (the local models):
+# what a kill can cost it, and small enough that kept vectors follow the work closely.
+CHECKPOINT = 32
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
@@ -28,51 +37,94 @@ class VectorSource(Protocol):
         """The vectors already made for any of ``keys`` (content keys), by key."""
 
 
-def stage_progress(on_progress: Progress, stage: str) -> Callable[[int, int], None]:
-    return lambda done, total: on_progress(stage, done, total)
+@dataclass
+class EmbeddingStats:
+    """What ``qa index --json`` reports about embedding: the time it took and the work it was spared."""
+
+    seconds: float = 0.0
+    embedded: int = 0  # distinct texts sent to the model
+    reused: int = 0  # rows whose vectors came from the previous build
+    resumed: int = 0  # distinct texts whose vectors a killed run had kept
+    retries: int = 0  # requests an embedding server made us repeat
+
+    def to_json(self) -> dict[str, Any]:
+        rate = self.embedded / self.seconds if self.seconds > 0 else 0.0
+        return {
+            "seconds": round(self.seconds, 3), "texts_per_s": round(rate, 1), "embedded": self.embedded,
+            "reused": self.reused, "resumed": self.resumed, "retries": self.retries,
+        }
 
 
-def fill_vectors(
-    embedder: Embedder,
-    keys: list[bytes],
-    texts: list[str],
-    source: VectorSource,
-    progress: bool,
-    what: str,
-    on_batch: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, set[int], int]:
-    """Vectors for every row: from ``source`` by content key, else embedded (each distinct text once).
+@dataclass
+class Embedding:
+    """One build's embedding: vectors reused, resumed or made, with progress and figures.
 
-    Returns the vectors, the rows that were embedded, and how many texts went to the model.
+    ``keep_in``: the index folder whose resume cache keeps each finished batch (None: nothing is kept).
     """
-    vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
-    have = source.found(keys, embedder.dimension)
-    missing: dict[bytes, list[int]] = {}
-    for row, key in enumerate(keys):
-        found = have.get(key)
-        if found is None:
-            missing.setdefault(key, []).append(row)
-        else:
-            vectors[row] = found
-    if missing:
-        fresh = _embed(embedder, [texts[rows[0]] for rows in missing.values()], progress, what, on_batch)
-        for rows, vector in zip(missing.values(), fresh):
-            vectors[rows] = vector
-    return vectors, {r for rows in missing.values() for r in rows}, len(missing)
 
+    embedder: Embedder
+    progress: bool = True
+    on_progress: Progress = no_progress
+    keep_in: Path | None = None
+    stats: EmbeddingStats = field(default_factory=EmbeddingStats)
+    _cache: ResumeCache | None = field(default=None, init=False, repr=False)
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool, what: str = "embedding", on_batch=None):
-    from tqdm import tqdm
+    def fill(self, keys: list[bytes], texts: list[str], source: VectorSource, stage: str) -> tuple[np.ndarray, set[int], int]:
+        """Vectors for every row: from ``source`` by content key, from a killed run's batches, else embedded
+        (each distinct text once). Returns the vectors, the rows not taken from ``source``, and how many texts
+        went to the model."""
+        dimension = self.embedder.dimension
+        vectors = np.empty((len(keys), dimension), dtype=np.float32)
+        have = source.found(keys, dimension)
+        missing: dict[bytes, list[int]] = {}
+        for row, key in enumerate(keys):
+            found = have.get(key)
+            if found is None:
+                missing.setdefault(key, []).append(row)
+            else:
+                vectors[row] = found
+        new_rows = {r for rows in missing.values() for r in rows}
+        self.stats.reused += len(keys) - len(new_rows)
+        cache = self._open_cache() if missing else None
+        if cache is not None:
+            kept = cache.found(list(missing), dimension)
+            for key, vector in kept.items():
+                vectors[missing.pop(key)] = vector
+            self.stats.resumed += len(kept)
+        if missing:
+            self._embed(missing, texts, vectors, stage, cache)
+        return vectors, new_rows, len(missing)
 
-    with tqdm(total=len(texts), desc=what, unit="chunk", file=sys.stderr, disable=not progress) as bar:
-        if on_batch is None:
-            return embedder.encode_passages(texts, progress=bar.update)
-        done = [0]
+    def _open_cache(self) -> ResumeCache | None:
+        if self._cache is None and self.keep_in is not None:
+            self._cache = ResumeCache.open(self.keep_in, self.embedder)
+        return self._cache
 
-        def tick(n: int) -> None:
-            bar.update(n)
-            done[0] += n
-            on_batch(done[0], len(texts))
+    def _embed(self, missing: dict[bytes, list[int]], texts: list[str], vectors: np.ndarray, stage: str, cache: ResumeCache | None) -> None:
+        order = list(missing)
+        todo = [texts[missing[key][0]] for key in order]
+        retries = lambda: int(getattr(self.embedder, "retries", 0))  # noqa: E731 (only an embedding server retries)
+        meter = Meter(f"embedding {stage}", len(todo), retries, self.progress)
+        before, started = retries(), time.perf_counter()
+        self.on_progress(stage, 0, len(todo))
+        for first, batch in self._batches(todo):
+            batch_keys = order[first : first + len(batch)]
+            for key, vector in zip(batch_keys, batch):
+                vectors[missing[key]] = vector
+            if cache is not None:
+                cache.keep(batch_keys, batch)
+            meter.advance(len(batch))
+            self.on_progress(stage, meter.done, len(todo))
+        meter.close()
+        self.stats.seconds += time.perf_counter() - started
+        self.stats.embedded += len(todo)
+        self.stats.retries += retries() - before
 
-        on_batch(0, len(texts))
-        return embedder.encode_passages(texts, progress=tick)
+    def _batches(self, texts: list[str]) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, vectors) per finished batch: as an embedding server finishes them, else ``CHECKPOINT`` at a time."""
+        stream = getattr(self.embedder, "stream_passages", None)
+        if stream is not None:
+            yield from stream(texts)
+            return
+        for first in range(0, len(texts), CHECKPOINT):
+            yield first, self.embedder.encode_passages(texts[first : first + CHECKPOINT])

@@ -23,17 +23,17 @@ import numpy as np
 
 from embeddings.base import Embedder
 from qa.index.milvus import store as ms
-from qa.index import model_record, sentence_index
+from qa.index import model_record, resume_cache, sentence_index
 from qa.index import store
 from qa.ingest.chunking import CHUNKER_VERSION
 from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.index.build import (
     Changes,
     DocumentWork,
+    Embedding,
     IndexReport,
     Parts,
     Warn,
-    fill_vectors,
     warn_unchunked,
     changes,
     embedding_text,
@@ -110,6 +110,8 @@ def build_milvus(
     if same and not force and current.fingerprint == fp:
         unchanged = Changes([], [], [], len(loaded.documents))
         return IndexReport(current, False, loaded.skipped, unchanged, reused=current.chunks, seconds=time.perf_counter() - started)
+    if force:
+        resume_cache.clear(settings.index_dir)
     job = Writer(client, settings, embedder, progress, warn, Parts(settings, segmenter), corpus_dir)
     if same and not force:
         return job.update(current, loaded.documents, hashes, fp, options, loaded.skipped, started)
@@ -137,6 +139,7 @@ class Writer:
             client, settings, embedder, progress, warn, parts
         )
         self.corpus_dir = corpus_dir
+        self.embedding = Embedding(embedder, progress, keep_in=settings.index_dir)
 
     def _keys(self, texts: list[str]) -> list[bytes]:
         return [content_key(self.embedder.model_id, self.settings.passage_prefix, t) for t in texts]
@@ -152,15 +155,13 @@ class Writer:
         """Insert chunks and their sentences, embedding only what ``source`` lacks."""
         texts = [embedding_text(c, self.settings.title_in_embedding) for c in chunks]
         keys = self._keys(texts)
-        vectors, new_rows, embedded = fill_vectors(
-            self.embedder, keys, texts, MilvusVectors(self.client, source and f"{source}_chunks", "passage_key", "dense"),
-            self.progress, "embedding",
+        vectors, new_rows, embedded = self.embedding.fill(
+            keys, texts, MilvusVectors(self.client, source and f"{source}_chunks", "passage_key", "dense"), "passages"
         )
         spans, sentence_texts = sentence_index.split(chunks)
         sentence_keys = self._keys(sentence_texts)
-        sentence_vectors, _, sentences_embedded = fill_vectors(
-            self.embedder, sentence_keys, sentence_texts, MilvusVectors(self.client, source and f"{source}_sentences", "key", "vector"),
-            self.progress, "sentences",
+        sentence_vectors, _, sentences_embedded = self.embedding.fill(
+            sentence_keys, sentence_texts, MilvusVectors(self.client, source and f"{source}_sentences", "key", "vector"), "sentences"
         )
         self._upsert(f"{prefix}_chunks", (_row(c, t, k, v) for c, t, k, v in zip(chunks, tokens, keys, vectors)))
         places = ((chunk.key, start, end) for chunk, row_spans in zip(chunks, spans) for start, end in row_spans)
@@ -238,6 +239,7 @@ class Writer:
         )
         manifest = self._manifest(build, prefix, fp, options, len(chunks), len(documents), started, current)
         ms.write_manifest(self.client, self.settings, manifest)
+        resume_cache.clear(self.settings.index_dir)
         for stale in ms.stale_builds(self.client, self.settings, {prefix, current.collections if current else ""}):
             ms.drop_build(self.client, stale)
         before = {} if current is None else self._hashes(current.collections)
@@ -245,7 +247,7 @@ class Writer:
             manifest, True, skipped, changes(documents, hashes, before), embedded=embedded,
             reused=len(chunks) - len(new_rows), sentences_embedded=sentences_embedded,
             sentences_reused=sentences - sentences_embedded, seconds=time.perf_counter() - started,
-            per_document=_work(chunks, {chunks[r].key for r in new_rows}),
+            per_document=_work(chunks, {chunks[r].key for r in new_rows}), embedding=self.embedding.stats,
         )
 
     def _hashes(self, prefix: str) -> dict[str, str]:
@@ -290,12 +292,13 @@ class Writer:
         total = current.chunks + len(chunks) - len(old_tokens)
         manifest = self._manifest(store.new_build_name(), prefix, fp, options, total, len(documents), started, current)
         ms.write_manifest(self.client, self.settings, manifest)
+        resume_cache.clear(self.settings.index_dir)
         embedded_ids = {fresh_chunks[r].key for r in new_rows}
         return IndexReport(
             manifest, True, skipped, changes(documents, hashes, before), embedded=embedded,
             reused=total - len(new_rows), sentences_embedded=sentences_embedded,
             sentences_reused=sentences - sentences_embedded, seconds=time.perf_counter() - started,
-            per_document=_work(chunks, embedded_ids),
+            per_document=_work(chunks, embedded_ids), embedding=self.embedding.stats,
         )
 
     def _manifest(self, build, prefix, fp, options, chunks, documents, started, current) -> store.Manifest:

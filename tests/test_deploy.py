@@ -260,3 +260,20 @@ def test_dockerfile_copies_what_exists_and_is_not_ignored() -> None:
         assert (ROOT / source).exists(), source
         assert source.rstrip("/") not in ignored, source
     assert {".venv", "test-output", ".wenyuan"} <= ignored
+
+
+def test_the_embedding_server_is_optional_and_where_the_wenyuan_services_look(compose: dict[str, Any], dotenv: dict[str, str]) -> None:
+    """Off unless its profile is asked for; when on, the default URL and model name are the service's own."""
+    service = compose["services"]["embeddings"]
+    assert service["profiles"] == ["embedding-server"]
+    assert re.fullmatch(r"ghcr\.io/huggingface/text-embeddings-inference:[\w.-]+", service["image"])
+    args = service["command"]
+    for name in WENYUAN_SERVICES:
+        env = {k: interpolate(v, dotenv) for k, v in environment(compose["services"][name]).items()}
+        url = urlparse(env["WENYUAN_EMBED_URL"])
+        assert url.hostname == "embeddings" and (url.port or 80) == int(option(args, "--port") or 80)
+        assert url.path == "/v1"
+        assert interpolate(option(args, "--model-id") or "", dotenv) == env["WENYUAN_EMBED_MODEL"]
+        assert env["WENYUAN_EMBEDDER"] == "local"  # the bundled model unless deploy/.env says openai
+    for source in (s.split(":")[0] for s in service.get("volumes", [])):
+        assert source in compose["volumes"], "the downloaded weights live in a named volume"

@@ -22,7 +22,7 @@ import numpy as np
 
 from embeddings import remote_protocol as protocol
 from embeddings.base import Progress, normalise
-from qa.errors import WenyuanError
+from qa.errors import EmbeddingUnavailable, WenyuanError
 
 Warn = Callable[[str], None]
 # The text sent once at start-up: it proves the server answers and tells the dimension.
@@ -175,7 +175,7 @@ class OpenAIEmbedder:
         stop = stop or threading.Event()
         for attempt in range(self.config.attempts):
             if stop.is_set():
-                raise WenyuanError("embedding stopped: another batch failed")
+                raise EmbeddingUnavailable("embedding stopped: another batch failed")
             wait_s: float | None = None
             try:
                 response = self._client.post(self._endpoint, json=body)
@@ -184,7 +184,7 @@ class OpenAIEmbedder:
             except httpx.ConnectError as exc:
                 reason = f"cannot connect ({_first_line(exc)})"
                 if not patient:
-                    raise WenyuanError(f"cannot reach the embedding server at {self._endpoint}: {_first_line(exc)}") from None
+                    raise EmbeddingUnavailable(f"cannot reach the embedding server at {self._endpoint}: {_first_line(exc)}") from None
             except httpx.TransportError as exc:
                 reason = f"the connection failed ({type(exc).__name__}: {_first_line(exc)})"
             else:
@@ -194,7 +194,7 @@ class OpenAIEmbedder:
                 if response.status_code in TOO_LARGE:
                     raise TooLarge(response.status_code, message)
                 if response.status_code not in RETRIED:
-                    raise WenyuanError(
+                    raise EmbeddingUnavailable(
                         f"the embedding server at {self._endpoint} answered HTTP {response.status_code} "
                         f"for model {self.config.model!r}: {message}"
                     )
@@ -204,7 +204,7 @@ class OpenAIEmbedder:
                 with self._lock:
                     self.retries += 1
                 stop.wait(self._delay(attempt, wait_s))
-        raise WenyuanError(f"the embedding server at {self._endpoint} failed {self.config.attempts} times; last: {reason}")
+        raise EmbeddingUnavailable(f"the embedding server at {self._endpoint} failed {self.config.attempts} times; last: {reason}")
 
     def _delay(self, attempt: int, asked: float | None) -> float:
         """Exponential backoff with jitter, never shorter than the server asked, so a fleet of clients spreads out."""

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import WenyuanError
+from qa.errors import EmbeddingUnavailable
 
 # The longest server-asked wait we honour: a longer Retry-After is more likely a mistake than a plan.
 MAX_RETRY_AFTER_S = 120.0
 
 
-class BadResponse(WenyuanError):
+class BadResponse(EmbeddingUnavailable):
     """The server answered 200 with something that is not one finite vector per input."""
 
 

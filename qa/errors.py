@@ -19,6 +19,12 @@ class IndexMissingError(WenyuanError):
     code = "index_missing"
 
 
+class EmbeddingUnavailable(WenyuanError):
+    """The embedding server cannot embed now (unreachable, failing, refusing us): the API answers 503, not 500."""
+
+    code = "embedding_unavailable"
+
+
 class InputError(WenyuanError):
     code = "invalid_input"
 

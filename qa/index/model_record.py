@@ -88,7 +88,12 @@ def check(record: dict[str, Any], settings: Settings, embedder: Embedder, what: 
 
 def check_update(record: dict[str, Any], settings: Settings, embedder: Embedder, what: str, warn: Callable[[str], None]) -> None:
     """Before adding to an index: another model is a deliberate switch (nothing of the old one is reused, since
-    content keys name the model), but the same model that now embeds differently would mix two models' vectors."""
+    content keys name the model), but the same model that now embeds differently would mix two models' vectors.
+    Moving between an embedding server and a local model is refused too: a run that forgot ``--embedder openai``
+    would otherwise spend hours re-embedding a server-built corpus on this machine."""
+    switching = {record.get("kind"), kind_of(settings)} if record else set()
+    if "openai" in switching and len(switching) == 2:
+        check(record, settings, embedder, what)
     if record and record.get("model_id") != embedder.model_id:
         warn(f"note: the index was built with {record.get('model_id')}; everything is embedded again with {embedder.model_id}")
         return

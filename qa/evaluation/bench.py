@@ -169,9 +169,9 @@ def _write_local(settings: Settings, corpus: Corpus, qvecs: np.ndarray, embedder
     started = time.perf_counter()
     hnsw = vector_index.build(corpus.vectors, "hnsw", ids)
     hnsw_s = time.perf_counter() - started
-    kind = "hnsw" if n > vector_index.HNSW_ABOVE else "flat"
+    kind = vector_index.auto_kind(n)
     started = time.perf_counter()
-    write_local(settings, corpus, lexical, hnsw if kind == "hnsw" else flat, kind, embedder)
+    write_local(settings, corpus, lexical, flat if kind == "flat" else vector_index.build(corpus.vectors, kind, ids), kind, embedder)
     write_s = time.perf_counter() - started
     k = settings.candidates
     flat_ms, flat_ids = _faiss_search(flat, qvecs, k)

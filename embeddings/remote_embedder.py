@@ -28,6 +28,8 @@ Warn = Callable[[str], None]
 # The text sent once at start-up: it proves the server answers and tells the dimension.
 HELLO = "问源"
 RETRIED = (429, 500, 502, 503, 504)
+# A question is waited for by a person: one retry, and an unreachable server is said at once (503).
+QUERY_ATTEMPTS = 2
 TOO_LARGE = (413, 422)
 
 
@@ -95,7 +97,12 @@ class OpenAIEmbedder:
         items = [self.config.query_prefix + t for t in texts]
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
-        return normalise(np.vstack([self._embed(items[i : i + self.batch_size]) for i in range(0, len(items), self.batch_size)]))
+        try:
+            parts = [self._request(items[i : i + self.batch_size], patient=False, attempts=QUERY_ATTEMPTS)
+                     for i in range(0, len(items), self.batch_size)]
+        except TooLarge as exc:
+            raise EmbeddingUnavailable(f"the embedding server refused the question (HTTP {exc.status}: {exc.message})") from None
+        return normalise(np.vstack(parts))
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -165,15 +172,18 @@ class OpenAIEmbedder:
                 self.batch_size = max(1, min(self.batch_size, half))
             return np.vstack([self._embed(batch[:half], stop), self._embed(batch[half:], stop)])
 
-    def _request(self, batch: list[str], patient: bool = True, stop: threading.Event | None = None) -> np.ndarray:
+    def _request(
+        self, batch: list[str], patient: bool = True, stop: threading.Event | None = None, attempts: int | None = None
+    ) -> np.ndarray:
         """One batch's raw vectors, retrying what may pass (429, 5xx, timeouts, dropped connections).
 
-        ``patient=False`` (the start-up probe): a server that cannot be reached fails at once, in one line.
+        ``patient=False`` (the start-up probe, questions): a server that cannot be reached fails at once, in one line.
         """
+        attempts = attempts or self.config.attempts
         body = protocol.request_body(self.config.model, batch, self.config.encoding_format)
         reason = ""
         stop = stop or threading.Event()
-        for attempt in range(self.config.attempts):
+        for attempt in range(attempts):
             if stop.is_set():
                 raise EmbeddingUnavailable("embedding stopped: another batch failed")
             wait_s: float | None = None
@@ -200,11 +210,11 @@ class OpenAIEmbedder:
                     )
                 reason = f"HTTP {response.status_code}: {message}"
                 wait_s = protocol.retry_after(response.headers.get("Retry-After"))
-            if attempt + 1 < self.config.attempts:
+            if attempt + 1 < attempts:
                 with self._lock:
                     self.retries += 1
                 stop.wait(self._delay(attempt, wait_s))
-        raise EmbeddingUnavailable(f"the embedding server at {self._endpoint} failed {self.config.attempts} times; last: {reason}")
+        raise EmbeddingUnavailable(f"the embedding server at {self._endpoint} failed {attempts} times; last: {reason}")
 
     def _delay(self, attempt: int, asked: float | None) -> float:
         """Exponential backoff with jitter, never shorter than the server asked, so a fleet of clients spreads out."""

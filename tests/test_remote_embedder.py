@@ -139,3 +139,12 @@ def test_an_unreachable_server_fails_in_one_line(tmp_path, small_corpus):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode == 2 and lines == [f"error: cannot reach the embedding server at {url}/embeddings: [Errno 111] Connection refused"]
     assert "Traceback" not in proc.stderr and not (tmp_path / "idx" / "manifest.json").exists()
+
+
+def test_a_question_is_retried_once_and_an_unreachable_server_is_said_at_once(fixed):
+    remote = client(fixed)
+    fixed.faults = Faults(unavailable=1)
+    assert remote.encode_queries(["平湖"]).shape == (1, 384) and remote.retries == 1
+    fixed.faults = Faults(unavailable=2)
+    with pytest.raises(WenyuanError, match="failed 2 times; last: HTTP 503"):
+        remote.encode_queries(["平湖"])

@@ -292,7 +292,8 @@ def test_405_says_what_is_allowed(client, method, path, allowed):
     "method, path, body",
     [
         ("GET", "/", None),
-        ("GET", "/web/app.js", None),
+        ("GET", "/web/js/main.js", None),
+        ("GET", "/web/css/base.css", None),
         ("GET", "/api/health", None),
         ("POST", "/api/search", {"question": Q, "k": 1}),
         ("POST", "/api/search", {"question": ""}),

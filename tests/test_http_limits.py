@@ -324,6 +324,31 @@ def test_page_has_no_inline_script_style_or_handlers():
     assert not re.search(r"\son[a-z]+=", html)
 
 
+def test_page_files_are_short():
+    """The page's script and styles stay in modules of under 400 lines (issue 21), not one long file."""
+    lines = {str(p.relative_to(ROOT)): len(p.read_bytes().splitlines()) for p in (ROOT / "web").rglob("*") if p.is_file()}
+    assert {name: n for name, n in lines.items() if n >= 400} == {}
+    assert "web/js/main.js" in lines
+
+
+def test_page_modules_and_styles_are_served_with_their_types(client):
+    """Every file the page loads is there, as JavaScript (a module script is refused otherwise) or CSS, with its ETag."""
+    web = ROOT / "web"
+    html = (web / "index.html").read_text(encoding="utf-8")
+    loaded = re.findall(r'<(?:script type="module"|link rel="stylesheet") (?:src|href)="/web/([^"]+)"', html)
+    assert "js/main.js" in loaded and any(name.endswith(".css") for name in loaded)
+    for path in sorted(web.rglob("*.js")):
+        text = path.read_text(encoding="utf-8")
+        for target in re.findall(r'^import .*? from "(\./[^"]+)";$', text, re.M):
+            assert (path.parent / target).resolve().is_file(), (path.name, target)
+    for name in loaded + [str(p.relative_to(web)) for p in web.rglob("*.js")]:
+        resp = client.get(f"/web/{name}")
+        assert resp.status_code == 200, name
+        kind = resp.headers["content-type"].split(";")[0]
+        assert kind in ({"text/css"} if name.endswith(".css") else {"text/javascript", "application/javascript"}), (name, kind)
+        assert resp.headers.get("etag"), name
+
+
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "localhost.evil.example"])
 def test_unknown_host_is_refused(client, host):
     err = assert_error(client.get("/api/health", headers={"host": host}), 400, "invalid_host")
@@ -451,6 +476,28 @@ def csp_violations(browser, url: str, ready: str) -> list[str]:
 )
 def test_pages_work_under_their_policy(chromium, server_url, path, ready):
     assert csp_violations(chromium, server_url + path, ready) == []
+
+
+def test_chat_page_loads_its_modules_without_console_errors(chromium, server_url):
+    """All of the page's modules and style sheets load and run: no console error, no failed request, the library opens."""
+    page = chromium.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"{r.url} failed"))
+    page.on("response", lambda r: problems.append(f"{r.url} {r.status}") if r.status >= 400 else None)
+    html = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    try:
+        page.goto(server_url + "/", wait_until="networkidle")
+        assert problems == []
+        assert page.evaluate("document.styleSheets.length") == html.count('rel="stylesheet"')
+        page.get_by_test_id("library-toggle").click()  # the modules' work: a panel, the API, the list drawn
+        page.get_by_test_id("document-item").first.wait_for(timeout=60_000)
+        assert page.get_by_test_id("library-toggle").get_attribute("aria-expanded") == "true"
+        page.wait_for_timeout(300)
+        assert problems == []
+    finally:
+        page.close()
 
 
 def test_chat_page_answers_under_its_policy(chromium, server_url):

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     title_in_embedding: bool = Field(True, description="prepend the article headline to each chunk before embedding")
     jieba_mode: Literal["accurate", "search"] = "search"
     jieba_user_dict: Optional[Path] = Field(None, description="jieba user dictionary (word [freq] [tag] per line)")
-    fusion: Literal["rrf", "weighted"] = Field("weighted", description="chosen by measurement: see README, Retrieval quality")
+    fusion: Literal["rrf", "weighted"] = Field("weighted", description="chosen by measurement: see docs/retrieval-tuning.md")
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.4, ge=0.0, le=1.0, description="weight of dense in the weighted fusion")
     candidates: int = Field(50, ge=1, le=1000, description="hits each component contributes before fusion")

@@ -127,7 +127,7 @@ def test_declines_what_the_corpus_does_not_say(engine, question):
 
 
 def test_a_follow_up_quotes_the_figure(engine):
-    """The README's example: the follow-up is searched as 平湖有多少家企业开工复工 and 597家 is quoted.
+    """The example in docs/http-api.md: the follow-up is searched as 平湖有多少家企业开工复工 and 597家 is quoted.
 
     Which of the (up to three) quotes comes first is the fitted model's call; on
     this question it has put a sentence of 16个 networks before 597家.

@@ -1,4 +1,4 @@
-"""The README's API script runs against the real server, so it cannot rot."""
+"""The API script docs/http-api.md points to runs against the real server, so it cannot rot."""
 
 import subprocess
 import sys

@@ -109,7 +109,7 @@ def upload(url: str) -> httpx.Response:
     return httpx.put(f"{url}/api/documents/{ADDED}", content=ADDED_TEXT.encode(), headers=headers, timeout=180)
 
 
-@pytest.mark.skipif(STORE != "local", reason="an upload's citations need the local store (README)")
+@pytest.mark.skipif(STORE != "local", reason="an upload's citations need the local store (docs/milvus.md)")
 def test_an_upload_and_a_delete_announce_the_resource_list(writable):
     """Both eras: a handshake-era client on its GET stream, a 2026-07-28 client on its subscriptions/listen stream."""
 

@@ -37,7 +37,7 @@ def evaluate(
     runs: dict[str, list[str]] | None = None,
     removed: bool = False,
 ) -> dict[str, Any]:
-    """The stable report object documented in README (metrics as fractions 0..1).
+    """The stable report object documented in docs/evaluation.md (metrics as fractions 0..1).
 
     ``runs``: filled with TREC run lines per mode. ``removed``: also ask every
     answerable question with its own document left out of the hits (the right reply is a decline).

@@ -315,7 +315,7 @@ def fit_cmd(args: argparse.Namespace) -> None:
     fitting = [r for r in SECOND_RATIOS if short_enough(r)] or [SECOND_RATIOS[0]]
     second_ratio = max(fitting, key=lambda r: ratios[r]["accuracy"])
     spec = {
-        "about": "wenyuan answer models: fitted by scripts/fit_answers.py; see README, Answers",
+        "about": "wenyuan answer models: fitted by scripts/fit_answers.py; see docs/answers.md",
         "fitted_on": sorted({a["source"] for a in train.asked}),
         "attribution": {k: v for k, v in ATTRIBUTION.items() if k in {a["source"] for a in train.asked}},
         "ranker": args.ranker,

@@ -193,6 +193,31 @@ def crossing_pages(path: Path) -> Drawn:
     return pdf.save()
 
 
+TABLE = [("乡镇", "复工企业", "到岗员工"), ("当湖街道", "一百二十家", "八千六百人"), ("新埭镇", "四十五家", "两千一百人"),
+         ("乍浦镇", "六十三家", "三千四百人")]
+TABLE_BEFORE = "截至三月底，全市各镇街道规上企业复工情况如下表所示，到岗员工人数按企业上报数据统计。"
+TABLE_AFTER = "市经信局表示，下一步将继续做好企业用工保障，帮助企业解决原材料运输难题。"
+
+
+def ruled_table(path: Path) -> Drawn:
+    """A paragraph, a ruled table of three columns and four rows (a rule above, between and below the rows), a paragraph."""
+    pdf = Pdf(path)
+    pdf.text(72, 80, "各镇街道复工情况", size=18)
+    top = pdf.paragraph(72, 120, TABLE_BEFORE, 40)
+    first = top
+    for row in TABLE:
+        for x, cell in zip((80, 220, 360), row):
+            pdf.text(x, top, cell)
+        top += 24
+    for n in range(len(TABLE) + 1):
+        y = PAGE[1] - (first - 16 + n * 24)
+        pdf.canvas.line(72, y, 500, y)
+    for x in (72, 210, 350, 500):
+        pdf.canvas.line(x, PAGE[1] - (first - 16), x, PAGE[1] - (first - 16 + len(TABLE) * 24))
+    pdf.paragraph(72, top + 20, TABLE_AFTER, 40)
+    return pdf.save()
+
+
 def answer_on_page_two(path: Path, **options) -> Drawn:
     """Two pages under a running header: the park on page 1; on page 2 one paragraph of two sentences about the port,
     the second starting inside a line (the question about the market quotes it, not the whole paragraph).

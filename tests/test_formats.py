@@ -79,6 +79,19 @@ def test_column_lines_of_uneven_length_stay_in_their_column(tmp_path: Path) -> N
     assert result.text.strip().split("\n\n") == made.HALF_WIDTH
 
 
+def test_a_ruled_table_reads_row_by_row_with_boxes(tmp_path: Path) -> None:
+    """Columns found from the layout would read the table's columns one after another; its rules make it rows."""
+    drawn = made.ruled_table(tmp_path / "table.pdf")
+    result = extract_pdf((tmp_path / "table.pdf").read_bytes())
+    blocks = result.text.strip().split("\n\n")
+    rows = "\n".join(" | ".join(row) for row in made.TABLE)
+    assert blocks == ["各镇街道复工情况", made.TABLE_BEFORE, rows, made.TABLE_AFTER]
+    start = result.text.index("四十五家")
+    found = origin(result.source, start, start + 4)
+    (box,) = found["boxes"]
+    assert _covers(box, next(d for d in drawn.lines if d[1] == "四十五家"), "四十五家")
+
+
 def test_paragraph_over_a_page_break_is_one_paragraph_and_running_lines_are_furniture(tmp_path: Path) -> None:
     drawn = made.crossing_pages(tmp_path / "report.pdf")
     result = extract_pdf((tmp_path / "report.pdf").read_bytes())

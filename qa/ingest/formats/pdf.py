@@ -17,14 +17,15 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pdfminer.converter import PDFPageAggregator
-from pdfminer.layout import LTChar, LTContainer, LTItem
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTItem
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 from pdfminer.psparser import PSException
 
-from qa.ingest.formats.pdf_layout import Char, Column, Line, paragraphs, read_page, separator
+from qa.ingest.formats.pdf_layout import Char, Column, Line, fragments, paragraphs, read_page, separator
+from qa.ingest.formats.pdf_tables import Rule, find_tables
 from qa.ingest.formats.rendition import Rendition
 from qa.models import Segment, SourceMap
 
@@ -45,14 +46,14 @@ def _garbled(text: str) -> bool:
 
 
 def _walk(item: LTItem):
-    if isinstance(item, LTChar):
+    if isinstance(item, (LTChar, LTCurve)):  # LTLine and LTRect are LTCurves
         yield item
     elif isinstance(item, LTContainer):
         for child in item:
             yield from _walk(child)
 
 
-def _chars(layout, shown: tuple[float, float, float, float]) -> tuple[list[Char], int]:
+def _chars(layout, shown: tuple[float, float, float, float]) -> tuple[list[Char], int, list[Rule]]:
     """Every upright character a viewer shows, in points from the shown page's top-left, and how many others there were.
 
     pdfminer turns a page by its /Rotate, so text that reads upright on a
@@ -62,7 +63,11 @@ def _chars(layout, shown: tuple[float, float, float, float]) -> tuple[list[Char]
     left, bottom, right, top = shown
     upright: list[Char] = []
     other = 0
+    rules: list[Rule] = []
     for c in _walk(layout):
+        if isinstance(c, LTCurve):
+            rules.extend(_rules(c, shown))
+            continue
         text = c.get_text()
         if not (left <= (c.x0 + c.x1) / 2 <= right and bottom <= (c.y0 + c.y1) / 2 <= top):
             continue
@@ -70,7 +75,16 @@ def _chars(layout, shown: tuple[float, float, float, float]) -> tuple[list[Char]
             upright.append(Char(text, c.x0 - left, c.x1 - left, top - c.y1, top - c.y0, c.size or 1.0))
         elif text.strip():
             other += 1
-    return upright, other
+    return upright, other, rules
+
+
+def _rules(item: LTCurve, shown: tuple[float, float, float, float]) -> list[Rule]:
+    """The horizontal rules a line or rectangle draws (a rectangle: its top and bottom edges)."""
+    left, _, _, top = shown
+    if item.x1 - item.x0 < 20:
+        return []
+    edges = (item.y1,) if item.y1 - item.y0 < 1.5 else (item.y1, item.y0) if len(item.pts) <= 5 else ()
+    return [Rule(item.x0 - left, item.x1 - left, top - y) for y in edges]
 
 
 def _turn(rotate: int, mediabox: tuple[float, float, float, float]) -> tuple[float, ...]:
@@ -96,7 +110,7 @@ def _shown(page: PDFPage) -> tuple[float, float, float, float]:
 
 
 def _pages(raw: bytes):
-    """(width, height, characters, others) of each page as shown, from pdfminer without layout analysis (the slow part)."""
+    """(width, height, characters, others, rules) of each page as shown, from pdfminer without layout analysis (the slow part)."""
     document = PDFDocument(PDFParser(io.BytesIO(raw)))
     manager = PDFResourceManager(caching=True)
     device = PDFPageAggregator(manager, laparams=None)
@@ -158,7 +172,7 @@ def extract_pdf(raw: bytes) -> PdfText:
     sizes: list[tuple[float, float]] = []
     char_sizes: list[float] = []
     try:
-        for number, (width, height, chars, sideways) in enumerate(_pages(raw), start=1):
+        for number, (width, height, chars, sideways, rules) in enumerate(_pages(raw), start=1):
             sizes.append((width, height))
             warning = _unreadable(number, chars, sideways)
             if warning:
@@ -166,7 +180,8 @@ def extract_pdf(raw: bytes) -> PdfText:
                 continue
             chars = [c for c in chars if not _garbled(c.text)]
             char_sizes.extend(c.size for c in chars)
-            pages[number] = read_page(number, chars)
+            tables, rest = find_tables(number, fragments(number, chars), rules)
+            pages[number] = read_page(rest, tables)
     except (PDFSyntaxError, PSException, PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise ValueError(_open_failure(exc)) from None
     except (ValueError, KeyError, TypeError, AttributeError, AssertionError, IndexError) as exc:
@@ -186,6 +201,10 @@ def _render(pages: dict[int, list[Column]], sizes: list[tuple[float, float]], bo
     ]
     out = Rendition("pdf")
     for paragraph in paragraphs(flow, body_size):
+        if paragraph.table:  # a row a line, as a Word table's
+            out.block([[(row.text, Segment(0, 0, page=row.page, top=row.top, bottom=row.bottom, xs=row.xs()))]
+                       for row in paragraph.lines])
+            continue
         pieces: list[tuple[str, Segment]] = []
         for n, line in enumerate(paragraph.lines):
             text, xs = line.text, line.xs()

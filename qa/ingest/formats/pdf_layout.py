@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa.ingest.formats.pdf_tables import Table
 
 TERMINAL = "。！？!?；;…：:”’」』）)"
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
@@ -37,6 +42,7 @@ class Line:
 
     page: int
     chars: list[Char]
+    table: bool = False  # a row of a ruled table (qa.ingest.formats.pdf_tables): never joined to other lines
 
     @property
     def text(self) -> str:
@@ -91,7 +97,7 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     return [sorted(row, key=lambda c: c.x0) for row in rows]
 
 
-def _fragments(page: int, chars: list[Char]) -> list[Line]:
+def fragments(page: int, chars: list[Char]) -> list[Line]:
     """Rows cut where the gap between characters is wider than a character (a column gutter)."""
     out: list[Line] = []
     for row in _rows(chars):
@@ -145,24 +151,32 @@ def gutters(lines: list[Line]) -> list[tuple[float, float]]:
     return gaps
 
 
-def read_page(page: int, chars: list[Char]) -> list[Column]:
-    """A page's columns in reading order: band by band, and in each band left to right."""
-    lines = _fragments(page, chars)
+def read_page(lines: list[Line], tables: Sequence[Table] = ()) -> list[Column]:
+    """A page's columns in reading order: band by band, and in each band left to right.
+
+    ``lines`` are the page's ``fragments`` outside its ``tables``; a table is a
+    band of its own, its rows one column.
+    """
     gaps = gutters(lines)
-    if not gaps:
+    if not gaps and not tables:
         return [_column(lines)] if lines else []
     # Across the whole gutter, or starting inside it (a centred page number): a column's line may end inside the
     # gutter's sparse edge (half-width commas and digits make lines a little longer or shorter) and stays the column's.
     spanning = [ln for ln in lines if any((ln.x0 < a and ln.x1 > b) or a <= ln.x0 < b for a, b in gaps)]
     out: list[Column] = []
     band: list[Line] = []
-    for line in sorted(lines, key=lambda ln: ln.top):
-        if line in spanning:
+    items: list[Line | Table] = [*lines, *tables]
+    for item in sorted(items, key=lambda it: it.top):
+        if not isinstance(item, Line):  # a Table
             out.extend(_split(band, gaps))
-            out.append(_column([line]))
+            out.append(Column(item.rows, min(r.x0 for r in item.rows), max(r.x1 for r in item.rows)))
+            band = []
+        elif item in spanning:
+            out.extend(_split(band, gaps))
+            out.append(_column([item]))
             band = []
         else:
-            band.append(line)
+            band.append(item)
     out.extend(_split(band, gaps))
     return out
 
@@ -190,6 +204,7 @@ class Paragraph:
     lines: list[Line]
     heading: bool
     full_end: bool  # the last line reached the column's right edge
+    table: bool = False  # its lines are a table's rows, one rendition line each
 
 
 def paragraphs(columns: list[Column], body_size: float) -> list[Paragraph]:
@@ -198,6 +213,13 @@ def paragraphs(columns: list[Column], body_size: float) -> list[Paragraph]:
     for column in columns:
         previous: Line | None = None
         for line in column.lines:
+            if line.table:
+                if previous is not None and previous.table:
+                    out[-1].lines.append(line)
+                else:
+                    out.append(Paragraph([line], False, False, table=True))
+                previous = line
+                continue
             heading = line.size >= body_size * 1.15
             indented = line.x0 - column.left > line.size * 0.8
             full = column.right - line.x1 <= line.size * 1.5

@@ -92,7 +92,9 @@ def test_a_killed_rebuild_leaves_the_served_build_and_the_next_run_cleans_up(sma
     out = qa(index_dir, "index", str(small_corpus), "--json")
     assert out.returncode == 0, out.stderr
     assert "dropped collections no build is served from" in out.stderr
-    assert json.loads(out.stdout) | {"seconds": 0} == before | {"seconds": 0, "rebuilt": False, "embedded": 0, "reused": before["chunks"], "sentences": {"embedded": 0, "reused": 0}, "documents": {"added": [], "changed": [], "removed": [], "unchanged": 1}}
+    after = json.loads(out.stdout)
+    assert after["embedding"]["embedded"] == 0, after["embedding"]  # the served build is unchanged: nothing to embed
+    assert after | {"seconds": 0, "embedding": None} == before | {"seconds": 0, "embedding": None, "rebuilt": False, "embedded": 0, "reused": before["chunks"], "sentences": {"embedded": 0, "reused": 0}, "documents": {"added": [], "changed": [], "removed": [], "unchanged": 1}}
 
 
 def test_an_unreachable_milvus_is_one_line_and_a_503(tmp_path):

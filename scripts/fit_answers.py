@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 from qa.answer.abstain import DECLINE_FEATURES, EVIDENCE, decline_row  # noqa: E402
 from qa.answer.features import FEATURES  # noqa: E402
 from qa.answer.quotes import picked  # noqa: E402
-from qa.answer.ranker import model_from_json  # noqa: E402
+from qa.answer.ranker import sigmoid, model_from_json  # noqa: E402
 from qa.evaluation.answer_data import AnswerRows  # noqa: E402
 
 SEED = 20261206
@@ -197,10 +197,6 @@ def decline_out_of_fold(rows: AnswerRows, x: np.ndarray, y: np.ndarray, weight: 
     return out
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
-
-
 def out_of_fold(rows: AnswerRows, weight: np.ndarray, ranker: str = "trees", folds: int = 3) -> np.ndarray:
     """Sentence probabilities for the training rows from models that never saw their question."""
     from sklearn.model_selection import GroupKFold
@@ -210,7 +206,7 @@ def out_of_fold(rows: AnswerRows, weight: np.ndarray, ranker: str = "trees", fol
         if ranker == "lambdarank":
             _, group = np.unique(rows.group[train], return_inverse=True)
             model = fit_ranker(rows.x[train], rows.label[train], group, weight[train])
-            out[held] = _sigmoid(model.predict(rows.x[held]))
+            out[held] = sigmoid(model.predict(rows.x[held]))
         else:
             out[held] = fit_sentence(rows.x[train], rows.label[train], weight[train]).predict_proba(rows.x[held])[:, 1]
     return out
@@ -252,7 +248,7 @@ def outcome(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray], p_ans
         info = rows.asked[g]
         if rows.evidence[g, latin]:
             continue  # English questions keep their rule
-        quoted = idx[picked(probs[idx], rows.doc[idx], [str(i) for i in idx], second_ratio)]
+        quoted = idx[picked(probs[idx], rows.doc[idx], None, second_ratio)]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())
         kind = "answerable" if info["answerable"] else ("removed" if info["variant"] == "removed" else info["type"])
         c = counts.setdefault(kind, [0, 0, 0])
@@ -285,7 +281,7 @@ def fit_cmd(args: argparse.Namespace) -> None:
     if args.ranker == "lambdarank":
         sentence = fit_ranker(train.x, train.label, train.group, weight)
         spec_sentence = lightgbm_json(sentence, FEATURES)
-        predict = lambda x: _sigmoid(sentence.predict(x))  # noqa: E731
+        predict = lambda x: sigmoid(sentence.predict(x))  # noqa: E731
     else:
         sentence = fit_sentence(train.x, train.label, weight)
         spec_sentence = trees_json(sentence, FEATURES)

@@ -41,9 +41,11 @@ def rank(hits: list[Hit], asked: Asked, model: AnswerModel) -> Ranked:
     return Ranked(found, x, model.sentence.probabilities(x[:, columns]))
 
 
-def picked(probabilities: np.ndarray, docs: Sequence[object], texts: Sequence[str], second_ratio: float) -> list[int]:
+def picked(
+    probabilities: np.ndarray, docs: Sequence[object], texts: Sequence[str] | None, second_ratio: float
+) -> list[int]:
     """Indices of the quoted candidates: the most probable, then others of its document rated at least
-    ``second_ratio`` of it (at most ``MAX_QUOTES``, no sentence twice).
+    ``second_ratio`` of it (at most ``MAX_QUOTES``; given ``texts``, no sentence twice).
 
     Staying within the first quote's document keeps a sentence about another
     place or person out of an answer about this one. The fitting script
@@ -57,7 +59,7 @@ def picked(probabilities: np.ndarray, docs: Sequence[object], texts: Sequence[st
     for i in order[1:]:
         if len(out) == MAX_QUOTES or probabilities[i] < second_ratio * probabilities[first]:
             break
-        if docs[i] == docs[first] and all(texts[i] != texts[j] for j in out):
+        if docs[i] == docs[first] and (texts is None or all(texts[i] != texts[j] for j in out)):
             out.append(int(i))
     return out
 

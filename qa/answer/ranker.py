@@ -22,7 +22,7 @@ from qa.errors import WenyuanError
 SHIPPED_MODEL = Path(__file__).with_name("answer_model.json")
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
 
@@ -35,7 +35,7 @@ class Logistic:
     intercept: float
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        return _sigmoid(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return sigmoid(((x - self.mean) / self.scale) @ self.coef + self.intercept)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Trees:
             vals = x[row, self.feature[tree, node]]
             go_left = np.where(np.isnan(vals), self.missing_left[tree, node], vals <= self.threshold[tree, node])
             node = np.where(leaf, node, np.where(go_left, self.left[tree, node], self.right[tree, node]))
-        return _sigmoid(self.baseline + self.value[tree, node].sum(axis=1))
+        return sigmoid(self.baseline + self.value[tree, node].sum(axis=1))
 
 
 Model = Logistic | Trees

@@ -34,7 +34,7 @@ def load_embedder(model: str, query_prefix: str = "", passage_prefix: str = "") 
         ) from exc
 
 
-def remote_config(settings: "Settings") -> "RemoteConfig":
+def remote_config(settings: Settings) -> RemoteConfig:
     """The embedding-server client's settings; refuses an incomplete ``--embedder openai`` in one line."""
     from embeddings.remote_embedder import RemoteConfig
 
@@ -45,14 +45,21 @@ def remote_config(settings: "Settings") -> "RemoteConfig":
         )
     key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
     return RemoteConfig(
-        url=settings.embed_url, model=settings.embed_model, api_key=key, batch_size=settings.embed_batch_size,
-        concurrency=settings.embed_concurrency, timeout=settings.embed_timeout, query_prefix=settings.query_prefix,
-        passage_prefix=settings.passage_prefix, dimension=settings.embed_dimension, max_chars=settings.embed_max_chars,
+        url=settings.embed_url,
+        model=settings.embed_model,
+        api_key=key,
+        batch_size=settings.embed_batch_size,
+        concurrency=settings.embed_concurrency,
+        timeout=settings.embed_timeout,
+        query_prefix=settings.query_prefix,
+        passage_prefix=settings.passage_prefix,
+        dimension=settings.embed_dimension,
+        max_chars=settings.embed_max_chars,
         encoding_format=settings.embed_encoding_format,
     )
 
 
-def embedder_for(settings: "Settings", warn: "Warn | None" = None) -> Embedder:
+def embedder_for(settings: Settings, warn: Warn | None = None) -> Embedder:
     """The embedder ``settings`` name: an embedding server (``embedder=openai``) or a local model."""
     if settings.embedder == "openai":
         from embeddings.remote_embedder import OpenAIEmbedder, warn_on_stderr

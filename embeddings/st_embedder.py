@@ -32,12 +32,17 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        getter = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         return int(getter())
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            vectors = self._model.encode(list(texts), batch_size=BATCH, convert_to_numpy=True, show_progress_bar=False)
+            vectors = self._model.encode(
+                list(texts), batch_size=BATCH, convert_to_numpy=True, show_progress_bar=False
+            )
         return normalise(vectors)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -38,7 +38,9 @@ def build(vectors: np.ndarray, kind: str = "auto", ids: np.ndarray | None = None
     if kind == "flat":
         index = faiss.IndexFlatIP(dim)
     elif kind == "sq8":
-        index = faiss.IndexRefineFlat(faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT))
+        index = faiss.IndexRefineFlat(
+            faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        )
         index.k_factor = REFINE_FACTOR
         index.train(vectors)
     elif kind == "hnsw":
@@ -47,7 +49,9 @@ def build(vectors: np.ndarray, kind: str = "auto", ids: np.ndarray | None = None
         index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
         raise ValueError(f"unknown FAISS index kind {kind!r}: use auto, flat, sq8 or hnsw")
-    labels = np.arange(len(vectors), dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
+    labels = (
+        np.arange(len(vectors), dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
+    )
     if len(labels) != len(vectors) or len(np.unique(labels)) != len(labels):
         raise ValueError("FAISS labels must be one unique id per vector")
     mapped = faiss.IndexIDMap2(index)
@@ -78,7 +82,9 @@ def stored_vectors(index) -> tuple[np.ndarray, np.ndarray]:
     import faiss
 
     inner = _inner(index)
-    vectors = inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, inner.d), dtype=np.float32)
+    vectors = (
+        inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, inner.d), dtype=np.float32)
+    )
     labels = faiss.vector_to_array(index.id_map) if hasattr(index, "id_map") else np.arange(inner.ntotal)
     return labels.astype(np.int64), np.asarray(vectors, dtype=np.float32)
 

@@ -23,7 +23,9 @@ QUESTIONS = [
 
 def ask(url: str, question: str) -> dict:
     body = json.dumps({"messages": [{"role": "user", "content": question}], "k": 5}).encode("utf-8")
-    request = urllib.request.Request(f"{url}/api/chat", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/api/chat", data=body, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
@@ -41,7 +43,9 @@ def main() -> None:
         print(f"问：{question}")
         print(f"答：{reply['answer']}")
         for n, c in enumerate(reply["citations"], start=1):
-            print(f"  [{n}] 《{c['title']}》 {c['doc']} 第{c['paragraph']}段 第{c['line_start']}–{c['line_end']}行")
+            print(
+                f"  [{n}] 《{c['title']}》 {c['doc']} 第{c['paragraph']}段 第{c['line_start']}–{c['line_end']}行"
+            )
         print()
     sys.stdout.flush()
 

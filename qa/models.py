@@ -119,7 +119,7 @@ class Citation:
     origin: dict[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, chunk: Chunk, metadata: dict[str, str] | None = None) -> "Citation":
+    def of(cls, chunk: Chunk, metadata: dict[str, str] | None = None) -> Citation:
         return cls(
             doc=chunk.doc,
             title=chunk.title,
@@ -141,7 +141,7 @@ class Citation:
         out.update({k: v for k, v in (origin or {}).items() if k != LINES_KEY})
         return out
 
-    def quoting(self, start: int, end: int) -> "Citation":
+    def quoting(self, start: int, end: int) -> Citation:
         """This citation as the quote of ``[start, end)`` of its passage's text: a PDF's pages and boxes become the quote's.
 
         A reader checks the quoted sentence, not the whole passage; the offsets
@@ -151,7 +151,10 @@ class Citation:
         if not boxes:
             return self
         pages = [b["page"] for b in boxes]
-        return replace(self, origin={**(self.origin or {}), "page_start": min(pages), "page_end": max(pages), "boxes": boxes})
+        return replace(
+            self,
+            origin={**(self.origin or {}), "page_start": min(pages), "page_end": max(pages), "boxes": boxes},
+        )
 
     def span_boxes(self, start: int, end: int) -> list[dict[str, Any]] | None:
         """One box per PDF line of ``[start, end)`` (rendition offsets inside this passage), or None without lines."""
@@ -197,7 +200,9 @@ class Hit:
             "citation": self.citation.to_json(),
         }
         # A PDF passage whose text is its span of the rendition: the answer span's own lines on the page.
-        boxes = self.citation.span_boxes(self.citation.start + self.highlight[0], self.citation.start + self.highlight[1])
+        boxes = self.citation.span_boxes(
+            self.citation.start + self.highlight[0], self.citation.start + self.highlight[1]
+        )
         if boxes:
             out["highlight_boxes"] = boxes
         return out

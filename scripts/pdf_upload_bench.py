@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import made_documents as made  # noqa: E402  the tests' PDF drawing: STSong-Light, known places
+
 SEEDS = ROOT / "seeds"
 SMALL = "003_54b69cf64c17b6a2.txt"
 TOKEN = "bench-token"
@@ -59,11 +60,15 @@ def draw(path: Path, pages: int, fact_page: int, image_side: int, seed: int = 1)
     for number in range(1, pages + 1):
         pdf.furniture()
         if image_side:
-            noise = Image.frombytes("RGB", (image_side, image_side), rand.randbytes(3 * image_side * image_side))
+            noise = Image.frombytes(
+                "RGB", (image_side, image_side), rand.randbytes(3 * image_side * image_side)
+            )
             pdf.canvas.drawImage(ImageReader(noise), 72, made.PAGE[1] - 300, width=451, height=220)
         for left in (72.0, 312.0):
             top = 330.0
-            while top < 560:  # three sentences take up to ~14 lines: the last paragraph ends above the page number
+            while (
+                top < 560
+            ):  # three sentences take up to ~14 lines: the last paragraph ends above the page number
                 paragraph = "".join(rand.sample(pool, 3))
                 if number == fact_page and left == 72.0 and top == 330.0:
                     paragraph = FACT + paragraph
@@ -106,11 +111,26 @@ def run(work: Path, pages: int, megabytes: float) -> dict:
     corpus, index_dir = work / "corpus", work / "index"
     corpus.mkdir()
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
-    env = {**os.environ, "WENYUAN_API_TOKEN": TOKEN, "WENYUAN_CORPUS_DIR": str(corpus), "WENYUAN_DOCUMENT_WRITE_HOLD_S": "3600"}
+    env = {
+        **os.environ,
+        "WENYUAN_API_TOKEN": TOKEN,
+        "WENYUAN_CORPUS_DIR": str(corpus),
+        "WENYUAN_DOCUMENT_WRITE_HOLD_S": "3600",
+    }
     qa = [sys.executable, "-m", "qa.cli"]
-    subprocess.run([*qa, "index", str(corpus), "--index-dir", str(index_dir), "--quiet"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*qa, "index", str(corpus), "--index-dir", str(index_dir), "--quiet"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     port = free_port()
-    server = subprocess.Popen([*qa, "serve", "--port", str(port), "--index-dir", str(index_dir)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*qa, "serve", "--port", str(port), "--index-dir", str(index_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -125,14 +145,18 @@ def run(work: Path, pages: int, megabytes: float) -> dict:
             time.sleep(0.3)
         started = time.perf_counter()
         put = httpx.put(
-            f"{url}/api/documents/{pdf.name}", content=raw, timeout=3600,
+            f"{url}/api/documents/{pdf.name}",
+            content=raw,
+            timeout=3600,
             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/pdf"},
         )
         upload_s = time.perf_counter() - started
         if put.status_code not in (200, 201):
             raise SystemExit(f"upload answered {put.status_code}: {put.text}")
         started = time.perf_counter()
-        chat = httpx.post(f"{url}/api/chat", json={"messages": [{"role": "user", "content": QUESTION}]}, timeout=120).json()
+        chat = httpx.post(
+            f"{url}/api/chat", json={"messages": [{"role": "user", "content": QUESTION}]}, timeout=120
+        ).json()
         chat_s = time.perf_counter() - started
     finally:
         server.terminate()
@@ -150,14 +174,18 @@ def run(work: Path, pages: int, megabytes: float) -> dict:
         "answer": chat["answer"],
         "cited": {k: cited.get(k) for k in ("doc", "page_start", "page_end")},
         "fact_page": fact_page,
-        "answered_from_the_page": cited.get("doc") == pdf.name and cited.get("page_start") == fact_page and "九月二十日" in chat["answer"],
+        "answered_from_the_page": cited.get("doc") == pdf.name
+        and cited.get("page_start") == fact_page
+        and "九月二十日" in chat["answer"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=40)
-    parser.add_argument("--megabytes", type=float, default=4.9, help="file size; the server's default cap is 5 000 000 bytes")
+    parser.add_argument(
+        "--megabytes", type=float, default=4.9, help="file size; the server's default cap is 5 000 000 bytes"
+    )
     parser.add_argument("--work", type=Path, help="a folder to work in (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()

@@ -30,18 +30,52 @@ sys.path.insert(0, str(ROOT))
 
 def make_corpus(folder: Path, docs: int, seed: int = 0) -> None:
     """Seed-style documents: the seeds' sentences shuffled, with fresh numbers, ten paragraphs each."""
-    sentences = [s for p in sorted((ROOT / "seeds").glob("*.txt")) for s in re.findall(r"[^。！？\n]+[。！？]", p.read_text("utf-8"))]
+    sentences = [
+        s
+        for p in sorted((ROOT / "seeds").glob("*.txt"))
+        for s in re.findall(r"[^。！？\n]+[。！？]", p.read_text("utf-8"))
+    ]
     rand = random.Random(seed)
     folder.mkdir(parents=True)
     for d in range(docs):
-        paragraphs = ["".join(re.sub(r"\d+", lambda m: str(rand.randrange(10**4)), rand.choice(sentences)) for _ in range(5)) for _ in range(10)]
-        (folder / f"{d:05d}.txt").write_text(f"第{d}号文件\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        paragraphs = [
+            "".join(
+                re.sub(r"\d+", lambda m: str(rand.randrange(10**4)), rand.choice(sentences)) for _ in range(5)
+            )
+            for _ in range(10)
+        ]
+        (folder / f"{d:05d}.txt").write_text(
+            f"第{d}号文件\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+        )
 
 
 def qa_index(corpus: Path, index_dir: Path, url: str, store: str, *more: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WENYUAN_EMBED_BATCH_SIZE": "64", "WENYUAN_EMBED_CONCURRENCY": "4"}
-    command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir), "--store", store, "--json",
-               "--quiet", "--embedder", "openai", "--embed-url", url, "--embed-model", "e5", *more]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "WENYUAN_EMBED_BATCH_SIZE": "64",
+        "WENYUAN_EMBED_CONCURRENCY": "4",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "index",
+        str(corpus),
+        "--index-dir",
+        str(index_dir),
+        "--store",
+        store,
+        "--json",
+        "--quiet",
+        "--embedder",
+        "openai",
+        "--embed-url",
+        url,
+        "--embed-model",
+        "e5",
+        *more,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
         raise SystemExit(done.stderr)
@@ -55,7 +89,11 @@ def main() -> None:
     parser.add_argument("--encoding", choices=["float", "base64"], default="float")
     args = parser.parse_args()
     port = 18000 + os.getpid() % 1000
-    server = subprocess.Popen([sys.executable, "-m", "tests.embedding_standin", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.embedding_standin", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(100):
@@ -75,8 +113,18 @@ def main() -> None:
         server.terminate()
         server.wait()
     e = report["embedding"]
-    print(json.dumps({"store": args.store, "encoding": args.encoding, "chunks": report["chunks"], "embedding": e,
-                      "build_seconds": report["seconds"]}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "store": args.store,
+                "encoding": args.encoding,
+                "chunks": report["chunks"],
+                "embedding": e,
+                "build_seconds": report["seconds"],
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

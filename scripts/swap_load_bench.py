@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from load_test import Busy, pct, post  # noqa: E402
+
 from qa.evaluation.questions import SHIPPED, load_questions  # noqa: E402
 
 QA = ROOT / ".venv" / "bin" / "qa"
@@ -140,8 +141,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def call(port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 600) -> tuple[int, dict[str, Any]]:
+def call(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> tuple[int, dict[str, Any]]:
     """One request on a fresh connection (writes, health): status and JSON body."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -184,8 +191,14 @@ def payloads(questions: list[str], n: int, offset: int = 0) -> list[tuple[str, d
     return out
 
 
-def load(base: str, work: list[tuple[str, dict]], concurrency: int, minimum: int, keep_going: threading.Event,
-         limit_s: float) -> list[Outcome]:
+def load(
+    base: str,
+    work: list[tuple[str, dict]],
+    concurrency: int,
+    minimum: int,
+    keep_going: threading.Event,
+    limit_s: float,
+) -> list[Outcome]:
     """``concurrency`` clients cycle through ``work`` until ``minimum`` requests are done and ``keep_going`` is clear."""
     outcomes: list[Outcome] = []
     lock = threading.Lock()
@@ -230,8 +243,17 @@ def served(port: int, name: str) -> bool | None:
     return {200: True, 404: False}.get(status)
 
 
-def swapper(port: int, corpus: Path, index_dir: Path, health: HealthLog, swaps: int, gap_s: float,
-            out: list[Swap], done: threading.Event, env: dict[str, str]) -> None:
+def swapper(
+    port: int,
+    corpus: Path,
+    index_dir: Path,
+    health: HealthLog,
+    swaps: int,
+    gap_s: float,
+    out: list[Swap],
+    done: threading.Event,
+    env: dict[str, str],
+) -> None:
     """Alternately PUT and DELETE small pages over the API; the third swap is a `qa index` run instead."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
     live: list[tuple[str, str, str]] = []
@@ -244,8 +266,13 @@ def swapper(port: int, corpus: Path, index_dir: Path, health: HealthLog, swaps: 
                 name, text, question = next(pages)
                 swap = Swap("qa index (separate process)", name, time.perf_counter(), build_before=before)
                 (corpus / name).write_text(text, encoding="utf-8")
-                proc = subprocess.run([str(QA), "index", str(corpus), "--index-dir", str(index_dir), "--json"],
-                                      capture_output=True, text=True, env=env, timeout=300)
+                proc = subprocess.run(
+                    [str(QA), "index", str(corpus), "--index-dir", str(index_dir), "--json"],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=300,
+                )
                 swap.answered = time.perf_counter()
                 swap.status = proc.returncode
                 if proc.returncode == 0:
@@ -261,8 +288,13 @@ def swapper(port: int, corpus: Path, index_dir: Path, health: HealthLog, swaps: 
             else:
                 name, text, question = next(pages)
                 swap = Swap("PUT /api/documents", name, time.perf_counter(), build_before=before)
-                swap.status, data = call(port, "PUT", f"/api/documents/{name}", text.encode("utf-8"),
-                                         {**auth, "Content-Type": "text/plain; charset=utf-8"})
+                swap.status, data = call(
+                    port,
+                    "PUT",
+                    f"/api/documents/{name}",
+                    text.encode("utf-8"),
+                    {**auth, "Content-Type": "text/plain; charset=utf-8"},
+                )
                 swap.answered = time.perf_counter()
                 swap.took_ms = data.get("took_ms", 0.0)
                 swap.read_after_write_ok = served(port, name) is True
@@ -287,8 +319,14 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
     for o in outcomes:
         if o.error:
             errors[o.error] = errors.get(o.error, 0) + 1
-    return {"requests": len(outcomes), "failed": sum(errors.values()), "errors": errors,
-            "p50_ms": round(pct(ok, 50), 1), "p95_ms": round(pct(ok, 95), 1), "max_ms": round(max(ok, default=0), 1)}
+    return {
+        "requests": len(outcomes),
+        "failed": sum(errors.values()),
+        "errors": errors,
+        "p50_ms": round(pct(ok, 50), 1),
+        "p95_ms": round(pct(ok, 95), 1),
+        "max_ms": round(max(ok, default=0), 1),
+    }
 
 
 def main() -> None:
@@ -296,7 +334,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=1000, help="at least this many requests per phase")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--swaps", type=int, default=5)
-    ap.add_argument("--gap", type=float, default=3.0, help="seconds between one swap's end and the next write")
+    ap.add_argument(
+        "--gap", type=float, default=3.0, help="seconds between one swap's end and the next write"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary corpus, index and server log")
     args = ap.parse_args()
     started_all = time.perf_counter()
@@ -313,13 +353,22 @@ def main() -> None:
     try:
         log("indexing the seeds copy with the real model ...")
         t = time.perf_counter()
-        subprocess.run([str(QA), "index", str(corpus), "--index-dir", str(index_dir), "--json"], check=True,
-                       capture_output=True, env=env, timeout=600)
+        subprocess.run(
+            [str(QA), "index", str(corpus), "--index-dir", str(index_dir), "--json"],
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=600,
+        )
         index_s = time.perf_counter() - t
         port = free_port()
         server_log = open(work / "server.log", "wb")
-        server = subprocess.Popen([str(QA), "serve", "--index-dir", str(index_dir), "--port", str(port)],
-                                  stdout=server_log, stderr=subprocess.STDOUT, env=env)
+        server = subprocess.Popen(
+            [str(QA), "serve", "--index-dir", str(index_dir), "--port", str(port)],
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         deadline = time.perf_counter() + 120
         while True:
             try:
@@ -346,7 +395,9 @@ def main() -> None:
         log(f"phase A: {args.requests} requests, {args.concurrency} concurrent, no writes ...")
         idle = threading.Event()
         t = time.perf_counter()
-        phase_a = load(base, payloads(questions, args.requests), args.concurrency, args.requests, idle, PHASE_B_MAX_S)
+        phase_a = load(
+            base, payloads(questions, args.requests), args.concurrency, args.requests, idle, PHASE_B_MAX_S
+        )
         a_s = time.perf_counter() - t
         log(f"phase A: {len(phase_a)} requests in {a_s:.1f} s")
 
@@ -355,12 +406,21 @@ def main() -> None:
         writing = threading.Event()
         writing.set()
         budget = max(60.0, DEADLINE_S - (time.perf_counter() - started_all) - 30)
-        writer = threading.Thread(target=swapper, args=(port, corpus, index_dir, health, args.swaps, args.gap, swaps,
-                                                        writing, env), daemon=True)
+        writer = threading.Thread(
+            target=swapper,
+            args=(port, corpus, index_dir, health, args.swaps, args.gap, swaps, writing, env),
+            daemon=True,
+        )
         t = time.perf_counter()
         writer.start()
-        phase_b = load(base, payloads(questions, args.requests, offset=7), args.concurrency, args.requests, writing,
-                       min(PHASE_B_MAX_S, budget))
+        phase_b = load(
+            base,
+            payloads(questions, args.requests, offset=7),
+            args.concurrency,
+            args.requests,
+            writing,
+            min(PHASE_B_MAX_S, budget),
+        )
         b_s = time.perf_counter() - t
         writer.join(timeout=60)
         time.sleep(0.3)
@@ -369,8 +429,14 @@ def main() -> None:
 
         final = []  # with the load stopped: does a question only the page answers find exactly the pages served?
         for name, _, question in PAGES:
-            status, data = call(port, "POST", "/api/search", json.dumps({"question": question, "k": 5}).encode("utf-8"),
-                                {"Content-Type": "application/json"}, timeout=60)
+            status, data = call(
+                port,
+                "POST",
+                "/api/search",
+                json.dumps({"question": question, "k": 5}).encode("utf-8"),
+                {"Content-Type": "application/json"},
+                timeout=60,
+            )
             found = name in [h["citation"]["doc"] for h in data.get("hits", [])] if status == 200 else None
             final.append((name, served(port, name), found))
 
@@ -378,45 +444,68 @@ def main() -> None:
         during = [o for o in phase_b if any(a <= o.started <= b for a, b in windows)]
         outside = [o for o in phase_b if not any(a <= o.started <= b for a, b in windows)]
         changes_b = [c for c in health.changes if c[0] >= t]
-        stats = {"A (no swaps)": summarize(phase_a), "B (whole phase)": summarize(phase_b),
-                 "B during swap windows": summarize(during), "B outside swap windows": summarize(outside)}
+        stats = {
+            "A (no swaps)": summarize(phase_a),
+            "B (whole phase)": summarize(phase_b),
+            "B during swap windows": summarize(during),
+            "B outside swap windows": summarize(outside),
+        }
 
         print("=" * 100)
         print("swap_load_bench: load on loopback across live swaps (qa serve, real model, seeds copy)")
-        print("machine: shared, busy 2-core machine (other agents running); latencies are client-side wall clock")
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip()
+        print(
+            "machine: shared, busy 2-core machine (other agents running); latencies are client-side wall clock"
+        )
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         print(f"code: git HEAD {head or '?'} + working tree at {time.strftime('%H:%M', time.gmtime())} UTC")
         print(f"index of the seeds copy: {index_s:.1f} s (qa index, separate process); server {base}")
-        print(f"load: {args.concurrency} keep-alive clients, /api/search and /api/chat alternating, questions from "
-              f"tests/data/questions.jsonl; a client reconnects once when the server closed an idle keep-alive connection")
+        print(
+            f"load: {args.concurrency} keep-alive clients, /api/search and /api/chat alternating, questions from "
+            f"tests/data/questions.jsonl; a client reconnects once when the server closed an idle keep-alive connection"
+        )
         print()
-        print(f"{'phase':26s} {'requests':>8s} {'failed':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  errors")
+        print(
+            f"{'phase':26s} {'requests':>8s} {'failed':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  errors"
+        )
         for label, s in stats.items():
-            print(f"{label:26s} {s['requests']:8d} {s['failed']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} "
-                  f"{s['max_ms']:8.1f}  {s['errors'] or ''}")
+            print(
+                f"{label:26s} {s['requests']:8d} {s['failed']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} "
+                f"{s['max_ms']:8.1f}  {s['errors'] or ''}"
+            )
         total = len(phase_a) + len(phase_b)
         failed = stats["A (no swaps)"]["failed"] + stats["B (whole phase)"]["failed"]
         print(f"total requests {total}, failed {failed} (goal 0); phase A {a_s:.1f} s, phase B {b_s:.1f} s")
         print()
-        print("swaps (window = write start → /api/health shows the new build; answered-build = what the write spends besides"
-              " build_index: queueing, opening the new build, HTTP; for `qa index`: process start, model and jieba load):")
+        print(
+            "swaps (window = write start → /api/health shows the new build; answered-build = what the write spends besides"
+            " build_index: queueing, opening the new build, HTTP; for `qa index`: process start, model and jieba load):"
+        )
         for n, s in enumerate(swaps, 1):
             window = ((s.seen or s.answered) - s.started) * 1000
             answered = (s.answered - s.started) * 1000
             raw = {None: "-", True: "yes", False: "NO"}[s.read_after_write_ok]
             inside = summarize([o for o in phase_b if s.started <= o.started <= (s.seen or s.answered)])
-            print(f"  {n}. {s.kind:28s} {s.doc:18s} status {s.status:3d}  answered {answered:7.0f} ms  "
-                  f"build took {s.took_ms:7.0f} ms  answered-build {answered - s.took_ms:6.0f} ms  window {window:7.0f} ms  "
-                  f"health {'changed' if s.seen else 'DID NOT CHANGE'} ({s.build_before[-8:]} → {s.build_after[-8:]})  "
-                  f"read-after-write {raw}")
-            print(f"     requests started in this window: {inside['requests']}, failed {inside['failed']}, "
-                  f"p50 {inside['p50_ms']:.0f} ms, p95 {inside['p95_ms']:.0f} ms")
+            print(
+                f"  {n}. {s.kind:28s} {s.doc:18s} status {s.status:3d}  answered {answered:7.0f} ms  "
+                f"build took {s.took_ms:7.0f} ms  answered-build {answered - s.took_ms:6.0f} ms  window {window:7.0f} ms  "
+                f"health {'changed' if s.seen else 'DID NOT CHANGE'} ({s.build_before[-8:]} → {s.build_after[-8:]})  "
+                f"read-after-write {raw}"
+            )
+            print(
+                f"     requests started in this window: {inside['requests']}, failed {inside['failed']}, "
+                f"p50 {inside['p50_ms']:.0f} ms, p95 {inside['p95_ms']:.0f} ms"
+            )
         observed = len(changes_b)
-        print(f"build changes seen by /api/health during phase B: {observed} (swaps made: {len(swaps)}); "
-              f"health polls {health.polls}, failed polls {health.errors}")
-        print("after the load, each page's own question: " + "; ".join(
-            f"{name} served {is_served} / in top 5 {found}" for name, is_served, found in final))
+        print(
+            f"build changes seen by /api/health during phase B: {observed} (swaps made: {len(swaps)}); "
+            f"health polls {health.polls}, failed polls {health.errors}"
+        )
+        print(
+            "after the load, each page's own question: "
+            + "; ".join(f"{name} served {is_served} / in top 5 {found}" for name, is_served, found in final)
+        )
         summary = {
             "machine": "shared busy 2-core machine",
             "requests_total": total,
@@ -424,13 +513,22 @@ def main() -> None:
             "phases": stats,
             "swaps_made": len(swaps),
             "swaps_observed_via_health": observed,
-            "swaps": [{"kind": s.kind, "doc": s.doc, "status": s.status,
-                       "answered_ms": round((s.answered - s.started) * 1000), "build_ms": round(s.took_ms),
-                       "window_ms": round(((s.seen or s.answered) - s.started) * 1000),
-                       "health_changed": bool(s.seen), "read_after_write_ok": s.read_after_write_ok,
-                       "window_requests": summarize([o for o in phase_b
-                                                     if s.started <= o.started <= (s.seen or s.answered)])}
-                      for s in swaps],
+            "swaps": [
+                {
+                    "kind": s.kind,
+                    "doc": s.doc,
+                    "status": s.status,
+                    "answered_ms": round((s.answered - s.started) * 1000),
+                    "build_ms": round(s.took_ms),
+                    "window_ms": round(((s.seen or s.answered) - s.started) * 1000),
+                    "health_changed": bool(s.seen),
+                    "read_after_write_ok": s.read_after_write_ok,
+                    "window_requests": summarize(
+                        [o for o in phase_b if s.started <= o.started <= (s.seen or s.answered)]
+                    ),
+                }
+                for s in swaps
+            ],
             "phase_seconds": {"A": round(a_s, 1), "B": round(b_s, 1)},
             "health_poll_failures": health.errors,
             "pages_after": [{"doc": n, "served": a, "found_by_its_question": f} for n, a, f in final],

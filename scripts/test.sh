@@ -12,6 +12,9 @@ if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sa
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   fi
 fi
+# Lint and format first: seconds, and it names the file and line to fix.
+.venv/bin/ruff check . && .venv/bin/ruff format --check . >/dev/null || {
+  echo "ruff: run '.venv/bin/ruff check --fix . && .venv/bin/ruff format .' and commit" >&2; exit 1; }
 .venv/bin/python -m pytest "$@"
 [ $# -eq 0 ] || exit 0  # a chosen test file or option: that run only
 # The shared retrieval, chat, documents, update and document-format tests again on the Milvus store (embedded milvus-lite;

@@ -93,7 +93,9 @@ def live_server(settings, healthy: bool = True) -> Iterator[str]:
     from qa.api.server import create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", **uvicorn_options())
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", **uvicorn_options()
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

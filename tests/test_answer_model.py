@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,15 +48,24 @@ def test_the_shipped_model_reads_every_feature_it_names():
     assert set(model.sentence.features) <= set(FEATURES)
     assert 0.0 < model.threshold < 1.0 and model.second_ratio > 0
     info = model.info
-    assert "cmrc2018_trial.json" in info["attribution"] and "CC BY-SA" in info["attribution"]["cmrc2018_trial.json"]
+    assert (
+        "cmrc2018_trial.json" in info["attribution"]
+        and "CC BY-SA" in info["attribution"]["cmrc2018_trial.json"]
+    )
     x = np.zeros((3, len(model.sentence.features)))
     p = model.sentence.probabilities(x)
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
 
 
 def test_a_logistic_model_is_the_textbook_formula(tmp_path):
-    spec = {"kind": "logistic", "features": ["a", "b"], "mean": [1.0, 0.0], "scale": [2.0, 1.0], "coef": [1.0, -1.0],
-            "intercept": 0.5}
+    spec = {
+        "kind": "logistic",
+        "features": ["a", "b"],
+        "mean": [1.0, 0.0],
+        "scale": [2.0, 1.0],
+        "coef": [1.0, -1.0],
+        "intercept": 0.5,
+    }
     model = model_from_json(spec)
     # z = (3-1)/2 * 1 + (2-0)/1 * -1 + 0.5 = -0.5
     assert model.probabilities(np.array([[3.0, 2.0]]))[0] == pytest.approx(1 / (1 + np.exp(0.5)))
@@ -73,7 +81,9 @@ def test_an_unreadable_model_file_is_a_clear_error(tmp_path):
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(FIT), *args], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(FIT), *args], capture_output=True, text=True, timeout=1800, cwd=ROOT
+    )
 
 
 @pytest.mark.skipif(not CMRC.is_file(), reason="../shared/data/mrc is not beside the checkout")
@@ -83,29 +93,73 @@ def test_the_fitting_script_reproduces_the_shipped_accuracy_on_a_sample(settings
 
     _, sample = index_squad(CMRC, Settings(), tmp_path / "cmrc", progress=False, documents=25, seed=1)
     cmrc_rows, seeds_rows = tmp_path / "cmrc.npz", tmp_path / "seeds.npz"
-    proc = run("collect", "--index-dir", str(sample.index_dir), "--squad", str(CMRC), "--documents", "25", "--seed", "1",
-               "--out", str(cmrc_rows))
+    proc = run(
+        "collect",
+        "--index-dir",
+        str(sample.index_dir),
+        "--squad",
+        str(CMRC),
+        "--documents",
+        "25",
+        "--seed",
+        "1",
+        "--out",
+        str(cmrc_rows),
+    )
     assert proc.returncode == 0, proc.stderr
     proc = run("collect", "--index-dir", str(settings.index_dir), "--out", str(seeds_rows))
     assert proc.returncode == 0, proc.stderr
     # The same CMRC questions asked of the seeds' index: off-topic there, so declines to learn.
     off_topic = tmp_path / "cmrc-on-seeds.npz"
-    proc = run("collect", "--index-dir", str(settings.index_dir), "--squad", str(CMRC), "--documents", "25", "--seed", "1",
-               "--off-topic", "--out", str(off_topic))
+    proc = run(
+        "collect",
+        "--index-dir",
+        str(settings.index_dir),
+        "--squad",
+        str(CMRC),
+        "--documents",
+        "25",
+        "--seed",
+        "1",
+        "--off-topic",
+        "--out",
+        str(off_topic),
+    )
     assert proc.returncode == 0, proc.stderr
 
     refit = tmp_path / "model.json"
-    proc = run("fit", "--train", str(cmrc_rows), str(seeds_rows), str(off_topic), "--test", str(cmrc_rows), str(seeds_rows),
-               "--out", str(refit))
+    proc = run(
+        "fit",
+        "--train",
+        str(cmrc_rows),
+        str(seeds_rows),
+        str(off_topic),
+        "--test",
+        str(cmrc_rows),
+        str(seeds_rows),
+        "--out",
+        str(refit),
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["out_of_fold cmrc2018_trial.json (off-topic)"]["n"] == {"offtopic": report["out_of_fold cmrc2018_trial.json"]["n"]["answerable"]}
+    assert report["out_of_fold cmrc2018_trial.json (off-topic)"]["n"] == {
+        "offtopic": report["out_of_fold cmrc2018_trial.json"]["n"]["answerable"]
+    }
     assert report["out_of_fold cmrc2018_trial.json (off-topic)"]["declined"]["offtopic"] >= 0.6
     assert load_answer_model(refit).threshold == pytest.approx(report["threshold"])
     # The shipped model, scored on the same rows by the same script.
-    proc = run("score", "--model", str(ROOT / "qa" / "answer" / "answer_model.json"), "--test", str(cmrc_rows),
-               str(seeds_rows))
+    proc = run(
+        "score",
+        "--model",
+        str(ROOT / "qa" / "answer" / "answer_model.json"),
+        "--test",
+        str(cmrc_rows),
+        str(seeds_rows),
+    )
     assert proc.returncode == 0, proc.stderr
     shipped_report = json.loads(proc.stdout)
     for rows in ("cmrc.npz", "seeds.npz"):
-        assert report[rows]["accuracy"] >= shipped_report[rows]["accuracy"] - 0.05, (report[rows], shipped_report[rows])
+        assert report[rows]["accuracy"] >= shipped_report[rows]["accuracy"] - 0.05, (
+            report[rows],
+            shipped_report[rows],
+        )

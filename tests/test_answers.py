@@ -11,11 +11,11 @@ import re
 import pytest
 
 from qa.answer import chat
-from qa.text.answer_type import counted_unit, expected_type, focus_text, states, time_terms
 from qa.answer.chat import NO_ANSWER, ChatAnswer
 from qa.evaluation.evaluate import answer_correct, answer_text
-from qa.models import SearchResult
 from qa.evaluation.questions import Question
+from qa.models import SearchResult
+from qa.text.answer_type import counted_unit, expected_type, focus_text, states, time_terms
 
 
 @pytest.mark.parametrize(
@@ -46,9 +46,15 @@ def test_a_sentence_states_a_kind_only_with_something_the_question_lacks():
     assert states("县委书记、总指挥蓝伶俐主持会议并讲话。", "person", q)
     assert not states("3月3日下午,每日研判会召开。", "person", q)
     assert states("已实现规上工业企业复工597家。", "number", "平湖复工多少家")
-    assert not states("截至3月24日中午11时。", "number", "平湖复工多少家")  # a date and a clock time, no count
-    assert not states("善拓机械有限公司是一家专业生产园林机械产品的企业。", "number", "平湖复工多少家")  # 一家: "a company"
-    assert states("共有两家企业", "number", "平湖复工多少家") and states("十一家企业", "number", "平湖复工多少家")
+    assert not states(
+        "截至3月24日中午11时。", "number", "平湖复工多少家"
+    )  # a date and a clock time, no count
+    assert not states(
+        "善拓机械有限公司是一家专业生产园林机械产品的企业。", "number", "平湖复工多少家"
+    )  # 一家: "a company"
+    assert states("共有两家企业", "number", "平湖复工多少家") and states(
+        "十一家企业", "number", "平湖复工多少家"
+    )
     assert not states("截至3月24日,平湖复工597家。", "number", "截至3月24日平湖复工597家吗")
     assert states("2月20日,车俊赴丽水督查。", "date", "车俊是哪天赴丽水督查的")
     assert states("他说,茶叶“早采三天是个宝”。", "phrase", "哪句俗话")
@@ -153,5 +159,12 @@ def test_answerable_neighbours_of_the_declines_are_answered(engine):
     """The evidence rules decline on a missing time or unit, not on any time or unit."""
     assert "64.24%" in ask(engine, "截至3月1日庆元县健康码申领率是多少").answer
     assert "8名挂职人员" in ask(engine, "庆元县现在一共有几位从外地来的挂职干部").answer
-    assert "597家" in ask(engine, "截至3月24日平湖市规上工业企业复工多少家").answer  # the paper says 平湖, not 平湖市
-    assert "597家" in ask(engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?").answer
+    assert (
+        "597家" in ask(engine, "截至3月24日平湖市规上工业企业复工多少家").answer
+    )  # the paper says 平湖, not 平湖市
+    assert (
+        "597家"
+        in ask(
+            engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?"
+        ).answer
+    )

@@ -51,7 +51,9 @@ def test_chat_quotes_with_markers(client):
 
 
 def test_follow_up_is_resolved_from_the_conversation(client):
-    first = client.post("/api/chat", json={"messages": [{"role": "user", "content": "遂昌有多少家企业开工复工？"}]}).json()
+    first = client.post(
+        "/api/chat", json={"messages": [{"role": "user", "content": "遂昌有多少家企业开工复工？"}]}
+    ).json()
     assert "299家" in first["answer"]
     messages = [
         {"role": "user", "content": "遂昌有多少家企业开工复工？"},
@@ -65,7 +67,9 @@ def test_follow_up_is_resolved_from_the_conversation(client):
 
 
 def test_off_topic_is_declined_but_nearest_hits_returned(client):
-    body = client.post("/api/chat", json={"messages": [{"role": "user", "content": "红烧肉怎么做才好吃"}]}).json()
+    body = client.post(
+        "/api/chat", json={"messages": [{"role": "user", "content": "红烧肉怎么做才好吃"}]}
+    ).json()
     assert body["abstained"] is True
     assert body["citations"] == [] and "资料中没有找到相关内容" in body["answer"]
     assert body["hits"], "the nearest passages are still returned"
@@ -108,13 +112,19 @@ def test_search_bad_input(client, body, status):
 
 
 def test_invalid_json(client):
-    err = assert_error(client.post("/api/search", content=b"{not json", headers={"content-type": "application/json"}), 400)
+    err = assert_error(
+        client.post("/api/search", content=b"{not json", headers={"content-type": "application/json"}), 400
+    )
     assert err["code"] == "invalid_json"
 
 
 @pytest.mark.parametrize(
     "messages",
-    [[], [{"role": "assistant", "content": "你好"}], [{"role": "user", "content": Q}, {"role": "assistant", "content": "x"}]],
+    [
+        [],
+        [{"role": "assistant", "content": "你好"}],
+        [{"role": "user", "content": Q}, {"role": "assistant", "content": "x"}],
+    ],
 )
 def test_chat_bad_conversation(client, messages):
     assert_error(client.post("/api/chat", json={"messages": messages}), 422)
@@ -133,7 +143,9 @@ def test_unknown_document(client):
     assert_error(client.get("/api/documents/nope.txt"), 404, "unknown_document")
 
 
-@pytest.mark.parametrize("path", ["..%2F..%2Fpyproject.toml", "%2Fetc%2Fpasswd", "..%2Fseeds%2F000_03be0d9acd7aceea.txt"])
+@pytest.mark.parametrize(
+    "path", ["..%2F..%2Fpyproject.toml", "%2Fetc%2Fpasswd", "..%2Fseeds%2F000_03be0d9acd7aceea.txt"]
+)
 def test_document_name_cannot_leave_the_corpus(client, path):
     resp = client.get(f"/api/documents/{path}")
     assert resp.status_code in (400, 404)
@@ -146,7 +158,12 @@ def test_unknown_route_uses_error_shape(client):
 
 
 def test_concurrent_requests_are_safe(client):
-    questions = [Q, "遂昌有多少家企业开工复工？", "平湖规上工业企业复工多少家", "扶沟援助吉林医疗队有几人"] * 3
+    questions = [
+        Q,
+        "遂昌有多少家企业开工复工？",
+        "平湖规上工业企业复工多少家",
+        "扶沟援助吉林医疗队有几人",
+    ] * 3
 
     def ask(q: str) -> str:
         return client.post("/api/search", json={"question": q, "k": 1}).json()["hits"][0]["citation"]["doc"]

@@ -60,7 +60,9 @@ def test_break_inside_sentence_is_repaired() -> None:
     assert "\n" not in chunk.text
 
 
-@pytest.mark.parametrize("needle", ["目前已到岗32人,3月3日", "供粮近150天、储备油充足", "网络宣传新穎又给力", "‘亮码一扫 码一测"])
+@pytest.mark.parametrize(
+    "needle", ["目前已到岗32人,3月3日", "供粮近150天、储备油充足", "网络宣传新穎又给力", "‘亮码一扫 码一测"]
+)
 def test_break_inside_word_or_number_is_repaired(needle: str) -> None:
     _holding(needle)
 
@@ -77,15 +79,45 @@ def test_required_health_code_chunk() -> None:
 @pytest.mark.parametrize(
     "prefix, expected",
     [
-        ("000", ["盯牢管控指数、发展指数 双管齐下严防输入", "衢宁铁路庆元段抢时间抓复工",
-                 "庆元“健康码”申领率 全市第一", "庆元县复工复产中的“山海协作”力量"]),
-        ("001", ["拧紧疫情防控“安全阀” 按下绿色发展“快进键”",
-                 "聚焦聚力“两确保三争取” 坚定坚决打赢两场战役", "遂昌“五大战术”迎战新冠肺炎疫情"]),
-        ("002", ["张兵赴我市检查指导疫情防控工作", "坚决守好“外防输入”防线 全力打赢疫情防控持久战",
-                 "我市八成规上企业复工复产", "我市进一步调整“三区”范围", "广告", "天气预报", "守好入平大门",
-                 "闭环管理催生的硬策略", "14个“临时党支部”的温暖故事"]),
-        ("003", ["报头", "车俊在丽水督查疫情防控和复工复产工作时强调 以深化“三服务”保防控保民生保发展",
-                 "严而又严细而又细 落实各项防控工作"]),
+        (
+            "000",
+            [
+                "盯牢管控指数、发展指数 双管齐下严防输入",
+                "衢宁铁路庆元段抢时间抓复工",
+                "庆元“健康码”申领率 全市第一",
+                "庆元县复工复产中的“山海协作”力量",
+            ],
+        ),
+        (
+            "001",
+            [
+                "拧紧疫情防控“安全阀” 按下绿色发展“快进键”",
+                "聚焦聚力“两确保三争取” 坚定坚决打赢两场战役",
+                "遂昌“五大战术”迎战新冠肺炎疫情",
+            ],
+        ),
+        (
+            "002",
+            [
+                "张兵赴我市检查指导疫情防控工作",
+                "坚决守好“外防输入”防线 全力打赢疫情防控持久战",
+                "我市八成规上企业复工复产",
+                "我市进一步调整“三区”范围",
+                "广告",
+                "天气预报",
+                "守好入平大门",
+                "闭环管理催生的硬策略",
+                "14个“临时党支部”的温暖故事",
+            ],
+        ),
+        (
+            "003",
+            [
+                "报头",
+                "车俊在丽水督查疫情防控和复工复产工作时强调 以深化“三服务”保防控保民生保发展",
+                "严而又严细而又细 落实各项防控工作",
+            ],
+        ),
     ],
 )
 def test_article_titles(prefix: str, expected: list[str]) -> None:
@@ -95,9 +127,12 @@ def test_article_titles(prefix: str, expected: list[str]) -> None:
 def test_titles_of_004_including_photo_captions() -> None:
     titles = _titles("004")
     assert titles[:7] == [
-        "构筑“三道防线” 坚决把疫情阻挡在县域之外", "孙红伟督导检查疫情防控工作",
-        "孙红伟主持召开疫情防控工作研判调度会", "扶沟举行第四期“三个一批”活动",
-        "孙红伟调研城建项目推进情况", "扶沟召开“人人持证、技能河南”建设工作推进会",
+        "构筑“三道防线” 坚决把疫情阻挡在县域之外",
+        "孙红伟督导检查疫情防控工作",
+        "孙红伟主持召开疫情防控工作研判调度会",
+        "扶沟举行第四期“三个一批”活动",
+        "孙红伟调研城建项目推进情况",
+        "扶沟召开“人人持证、技能河南”建设工作推进会",
         "扶沟农商银行:多措并举推动能力作风建设见行见效",
     ]
     assert _holding("天宫课堂").title != titles[6], "a photo caption is not part of the bank story"
@@ -106,9 +141,16 @@ def test_titles_of_004_including_photo_captions() -> None:
 
 def test_sub_and_section_headings_are_not_titles_but_stay_in_text() -> None:
     titles = {c.title for c in CHUNKS}
-    for sub in ["庆元县应对新冠肺炎疫情防控工作指挥部每日研判会召开", "往返 3200 余公里接 26 名员工返岗",
-                "胡海峰、吴晓东陪同督查", "吴晓东在检查集中隔离点安置情况时强调", "6个重点项目集中开工",
-                "未雨绸缪,紧抓疫情防控同时提前谋划复工复产", "广泛发动 筑牢在外人员思想防线", "【第2计】闭环管理"]:
+    for sub in [
+        "庆元县应对新冠肺炎疫情防控工作指挥部每日研判会召开",
+        "往返 3200 余公里接 26 名员工返岗",
+        "胡海峰、吴晓东陪同督查",
+        "吴晓东在检查集中隔离点安置情况时强调",
+        "6个重点项目集中开工",
+        "未雨绸缪,紧抓疫情防控同时提前谋划复工复产",
+        "广泛发动 筑牢在外人员思想防线",
+        "【第2计】闭环管理",
+    ]:
         assert sub not in titles
     assert _holding("未雨绸缪,紧抓疫情防控同时提前谋划复工复产").text.endswith("这场人民战争。")
     assert _holding("数字赋能 织密智控防线\n\n在县新冠肺炎疫情应急指挥中心").title.startswith("构筑")
@@ -129,14 +171,24 @@ def test_bylines_and_continuation_markers_are_dropped() -> None:
 @pytest.mark.parametrize(
     "needle, title, text",
     [
-        ("招生热线:85087171", "广告", "嘉兴市交通学校\n\n地址:平湖市当湖街道乍王线大胜段88号(吾悦广场南侧)\n\n"
-                                     "诚信、廉教、优质服务是我们永远的追求!\n\n招生热线:85087171 驾培85087979 全日制"),
-        ("最高气温19℃", "天气预报", "友情提醒:关注天气,注意交通安全\n\n今天阴有阵雨或雷雨,雨量中到大雨,局部短时暴雨。"
-                                  "明天阴到多云,东南风5到6级,阵风7级,沿海6到7级,阵风8级。今天白天最高气温19℃,明天早晨最低气温13℃。"),
+        (
+            "招生热线:85087171",
+            "广告",
+            "嘉兴市交通学校\n\n地址:平湖市当湖街道乍王线大胜段88号(吾悦广场南侧)\n\n"
+            "诚信、廉教、优质服务是我们永远的追求!\n\n招生热线:85087171 驾培85087979 全日制",
+        ),
+        (
+            "最高气温19℃",
+            "天气预报",
+            "友情提醒:关注天气,注意交通安全\n\n今天阴有阵雨或雷雨,雨量中到大雨,局部短时暴雨。"
+            "明天阴到多云,东南风5到6级,阵风7级,沿海6到7级,阵风8级。今天白天最高气温19℃,明天早晨最低气温13℃。",
+        ),
     ],
     ids=["school-ad", "weather"],
 )
-def test_ads_and_weather_are_chunks_of_their_own_titled_by_what_they_are(needle: str, title: str, text: str) -> None:
+def test_ads_and_weather_are_chunks_of_their_own_titled_by_what_they_are(
+    needle: str, title: str, text: str
+) -> None:
     chunk = _holding(needle)
     assert (chunk.title, chunk.paragraph, chunk.text) == (title, 1, text)
     assert DOCS[chunk.doc].text[chunk.start : chunk.end] == text
@@ -145,7 +197,12 @@ def test_ads_and_weather_are_chunks_of_their_own_titled_by_what_they_are(needle:
 def test_masthead_with_issue_number_is_titled_报头_without_its_latin_lines() -> None:
     name, issue = _holding("丽水市人民政府公报"), _holding("总第176期")
     assert (name.title, name.paragraph, name.text) == ("报头", 1, "丽水市人民政府公报")
-    assert (issue.title, issue.paragraph, issue.text, issue.article) == ("报头", 2, "2020\n\n第3期(总第176期)", name.article)
+    assert (issue.title, issue.paragraph, issue.text, issue.article) == (
+        "报头",
+        2,
+        "2020\n\n第3期(总第176期)",
+        name.article,
+    )
     assert name.article == 0 and issue.doc == name.doc == _doc("003").name
 
 
@@ -159,7 +216,11 @@ def test_furniture_stays_out_of_article_chunks_and_latin_or_tiny_furniture_is_dr
 
 def test_article_chunks_are_unchanged_by_furniture() -> None:
     """Pinned from the chunker before furniture was indexed (134 chunks, same texts, spans and titles)."""
-    rows = [[c.doc, c.title, c.paragraph, c.start, c.end, c.text] for c in CHUNKS if c.title not in FURNITURE_TITLES]
+    rows = [
+        [c.doc, c.title, c.paragraph, c.start, c.end, c.text]
+        for c in CHUNKS
+        if c.title not in FURNITURE_TITLES
+    ]
     digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
     assert len(rows) == 134
     assert digest == "ceb0a06424fa23e64e8eccd279923f3c7c5b528b60bc4266aa095d9ea64ada00"
@@ -167,8 +228,10 @@ def test_article_chunks_are_unchanged_by_furniture() -> None:
 
 
 def test_page_numbers_latin_lines_and_edition_labels_are_not_chunks_but_the_year_is() -> None:
-    text = ("A1\n\n示例市人民政府公报\n\nEXAMPLE GAZETTE\n\n2022\n\n第5期(总第99期)\n\n示例标题\n\n"
-            "本报讯 这是一段正文。\n\n7\n\n城东版\n")
+    text = (
+        "A1\n\n示例市人民政府公报\n\nEXAMPLE GAZETTE\n\n2022\n\n第5期(总第99期)\n\n示例标题\n\n"
+        "本报讯 这是一段正文。\n\n7\n\n城东版\n"
+    )
     chunks = chunk_document(Document("page.txt", text, "utf-8"))
     assert [(c.article, c.paragraph, c.title, c.text) for c in chunks] == [
         (0, 1, "报头", "示例市人民政府公报"),
@@ -217,7 +280,9 @@ def test_numbering_is_contiguous_and_in_reading_order() -> None:
 def test_size_bounds_and_merging() -> None:
     lengths = [len(c.text) for c in CHUNKS]
     assert max(lengths) <= 512
-    assert _holding("仪式结束后").text.endswith("参加开工仪式。\n\n仪式结束后,县四个班子领导集中对扶沟“三个一批”投产项目进行实地调研观摩。")
+    assert _holding("仪式结束后").text.endswith(
+        "参加开工仪式。\n\n仪式结束后,县四个班子领导集中对扶沟“三个一批”投产项目进行实地调研观摩。"
+    )
     long_para = _holding("眼下正是春茶采摘时节")
     assert len(long_para.text) <= 400 and _holding("当听说当地还缺采茶工时").start == long_para.end + 0
     short = [c for c in CHUNKS if len(c.text) < 60 and c.title not in FURNITURE_TITLES]
@@ -249,7 +314,9 @@ def test_crlf_file_gives_same_chunks_with_exact_offsets() -> None:
     crlf = Document(lf.name, lf.text.replace("\n", "\r\n"), "utf-8")
     a, b = chunk_document(lf), chunk_document(crlf)
     assert [c.text for c in a] == [c.text.replace("\r\n", "\n") for c in b]
-    assert [(c.title, c.line_start, c.line_end) for c in a] == [(c.title, c.line_start, c.line_end) for c in b]
+    assert [(c.title, c.line_start, c.line_end) for c in a] == [
+        (c.title, c.line_start, c.line_end) for c in b
+    ]
     for c in b:
         assert_span_rule(crlf, c)
     assert "坚持一线服务" in _holding("要继续盯牢发展指数。坚", b).text
@@ -273,7 +340,9 @@ def test_chunk_ids_follow_document_and_text_not_position():
     inserted = "县经信局相关负责人介绍，全县建立了企业复工服务专班，为企业提供防疫物资、员工返岗、原料供应等一站式服务。"
 
     def ids(name: str, *paragraphs: str) -> dict[str, str]:
-        chunks = chunk_document(Document(name, "青田县复工\n\n" + "\n\n".join(paragraphs) + "\n", "utf-8"), unmerged)
+        chunks = chunk_document(
+            Document(name, "青田县复工\n\n" + "\n\n".join(paragraphs) + "\n", "utf-8"), unmerged
+        )
         assert len(chunks) == len(paragraphs)
         return {c.text: c.id for c in chunks}
 
@@ -281,6 +350,11 @@ def test_chunk_ids_follow_document_and_text_not_position():
     after = ids("a.txt", inserted, first, second)
     assert after[first] == before[first] and after[second] == before[second], "moving down keeps the id"
     assert len(set(after.values())) == 3 and all(len(i) == 16 and int(i, 16) < 2**63 for i in after.values())
-    assert ids("b.txt", first, second)[first] != before[first], "the same paragraph in another document is another chunk"
-    twice = chunk_document(Document("c.txt", "青田县复工\n\n" + first + "\n\n" + second + "\n\n" + first + "\n", "utf-8"), unmerged)
+    assert ids("b.txt", first, second)[first] != before[first], (
+        "the same paragraph in another document is another chunk"
+    )
+    twice = chunk_document(
+        Document("c.txt", "青田县复工\n\n" + first + "\n\n" + second + "\n\n" + first + "\n", "utf-8"),
+        unmerged,
+    )
     assert len({c.id for c in twice}) == 3, "a paragraph repeated within a document gets two ids"

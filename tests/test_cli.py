@@ -11,7 +11,9 @@ Q = "截至3月1日庆元县健康码申领率是多少"
 
 
 def qa(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:
@@ -48,7 +50,9 @@ def test_no_index_says_how_to_build(tmp_path):
 
 
 def test_corpus_errors(tmp_path):
-    assert_one_line_error(qa("index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "i")), "missing")
+    assert_one_line_error(
+        qa("index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "i")), "missing"
+    )
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "junk.txt").write_bytes(bytes(range(256)) * 4)

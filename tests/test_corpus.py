@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest.corpus import CorpusLimits, decode, fingerprint, load_corpus
 from qa.errors import CorpusError
+from qa.ingest.corpus import CorpusLimits, decode, fingerprint, load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -77,7 +77,9 @@ def test_recursive_names_are_posix_relative(tmp_path: Path) -> None:
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     (tmp_path / "sub" / "deeper" / "x.txt").write_text("内容一。", encoding="utf-8")
     (tmp_path / "a.txt").write_text("内容二。", encoding="utf-8")
-    (tmp_path / "notes.csv").write_text("不读这个。", encoding="utf-8")  # .md, .pdf, .docx, .html are read too
+    (tmp_path / "notes.csv").write_text(
+        "不读这个。", encoding="utf-8"
+    )  # .md, .pdf, .docx, .html are read too
     names = [d.name for d in load_corpus(tmp_path).documents]
     assert names == ["a.txt", "sub/deeper/x.txt"]
 
@@ -137,6 +139,7 @@ def test_fingerprint_tracks_text_names_and_metadata() -> None:
 
 # Safe reading: what is never opened, never indexed, or refused.
 
+
 def _chinese(path: Path, text: str = CHINESE) -> None:
     path.write_text(text, encoding="utf-8")
 
@@ -194,14 +197,18 @@ def test_undecodable_and_unservable_names_are_skipped(tmp_path: Path) -> None:
     reasons = dict(load.skipped)
     assert "not valid UTF-8" in reasons["caf\\xff.txt"] and "not valid UTF-8" in reasons["dir\\xfe"]
     assert "backslash" in reasons["back\\slash.txt"]
-    assert "control character" in reasons["new\\nline.txt"] and "control character" in reasons["bell\\x07.txt"]
+    assert (
+        "control character" in reasons["new\\nline.txt"] and "control character" in reasons["bell\\x07.txt"]
+    )
     assert all(n.isprintable() for n in reasons), "names in warnings stay on one printable line"
 
 
 def test_files_over_the_size_cap_are_skipped_before_reading(tmp_path: Path) -> None:
     _chinese(tmp_path / "a.txt")
     _chinese(tmp_path / "big.txt", CHINESE * 10)
-    limits = CorpusLimits(file_bytes=len(CHINESE.encode("utf-8")) + 10, sidecar_bytes=10_000, metadata_chars=100)
+    limits = CorpusLimits(
+        file_bytes=len(CHINESE.encode("utf-8")) + 10, sidecar_bytes=10_000, metadata_chars=100
+    )
     load = load_corpus(tmp_path, limits)
     assert [d.name for d in load.documents] == ["a.txt"]
     assert "cap (WENYUAN_CORPUS_FILE_MAX_BYTES)" in dict(load.skipped)["big.txt"]
@@ -244,16 +251,32 @@ def test_qa_index_warns_about_each_skipped_file_and_still_builds(tmp_path: Path)
     index_dir = tmp_path / "idx"
     env = {**os.environ, "WENYUAN_CORPUS_FILE_MAX_BYTES": "8000"}
     qa = str(ROOT / ".venv" / "bin" / "qa")
-    out = subprocess.run([qa, "index", str(corpus), "--index-dir", str(index_dir), "--quiet"],
-                         capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run(
+        [qa, "index", str(corpus), "--index-dir", str(index_dir), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 6, out.stderr
-    for needle in ("big.txt: 0.0", "caf\\xff.txt", "new\\nline.txt", "pipe.txt", "out.txt", "heading.txt: no indexable text"):
+    for needle in (
+        "big.txt: 0.0",
+        "caf\\xff.txt",
+        "new\\nline.txt",
+        "pipe.txt",
+        "out.txt",
+        "heading.txt: no indexable text",
+    ):
         assert any(needle in w for w in warnings), (needle, warnings)
-    listed = subprocess.run([qa, "search", "庆元县健康码", "--json", "--index-dir", str(index_dir)],
-                            capture_output=True, text=True, timeout=300)
+    listed = subprocess.run(
+        [qa, "search", "庆元县健康码", "--json", "--index-dir", str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert listed.returncode == 0, listed.stderr
     assert {h["citation"]["doc"] for h in json.loads(listed.stdout)["hits"]} == {"good.txt"}
 
@@ -271,7 +294,14 @@ def test_every_indexed_name_round_trips_through_the_documents_api(tmp_path: Path
     corpus = tmp_path / "corpus"
     (corpus / "第 1 版").mkdir(parents=True)
     body = (SEEDS / "003_54b69cf64c17b6a2.txt").read_text(encoding="utf-8")
-    names = ["第 1 版/a#?%&+=.txt", "%2F;'\".txt", "ünï (2).txt", "back\\slash.txt", "new\nline.txt", "tab\there.txt"]
+    names = [
+        "第 1 版/a#?%&+=.txt",
+        "%2F;'\".txt",
+        "ünï (2).txt",
+        "back\\slash.txt",
+        "new\nline.txt",
+        "tab\there.txt",
+    ]
     for name in names:
         (corpus / name).write_text(body, encoding="utf-8")
     settings = Settings(index_dir=tmp_path / "idx")

@@ -34,7 +34,9 @@ def qa_serve(index_dir: Path, log: Path) -> Iterator[tuple[subprocess.Popen, str
     port = free_port()
     env = {**os.environ, "WENYUAN_API_TOKEN": TOKEN}
     with log.open("wb") as err:
-        proc = subprocess.Popen([QA, "serve", "--index-dir", str(index_dir), "--port", str(port)], stderr=err, env=env)
+        proc = subprocess.Popen(
+            [QA, "serve", "--index-dir", str(index_dir), "--port", str(port)], stderr=err, env=env
+        )
     try:
         yield proc, f"http://127.0.0.1:{port}"
     finally:
@@ -74,11 +76,18 @@ def test_kill_9_mid_upload_then_restart_catches_up_with_no_request(tmp_path, emb
             resp = client.put(
                 f"{url}/api/documents/{name}",
                 content=big_document(40, "断").encode(),
-                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/plain; charset=utf-8", **ASYNC},
+                headers={
+                    "Authorization": f"Bearer {TOKEN}",
+                    "Content-Type": "text/plain; charset=utf-8",
+                    **ASYNC,
+                },
             )
             assert resp.status_code == 202, resp.text
             deadline = time.monotonic() + START_S
-            while client.get(url + resp.headers["location"]).json()["progress"]["stage"] not in ("passages", "sentences"):
+            while client.get(url + resp.headers["location"]).json()["progress"]["stage"] not in (
+                "passages",
+                "sentences",
+            ):
                 assert time.monotonic() < deadline, "the upload did not start indexing"
                 time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
@@ -100,7 +109,11 @@ def test_kill_9_mid_upload_then_restart_catches_up_with_no_request(tmp_path, emb
         assert health["build"] != before.build and health["corpus"]["pending"] == 0
         listed = {d["doc"] for d in httpx.get(f"{url}/api/documents", timeout=30).json()["documents"]}
         assert name in listed and listed == {p.name for p in corpus.glob("*.txt")}, "folder = index"
-    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if "differs from the served build" in line]
+    lines = [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if "differs from the served build" in line
+    ]
     assert len(lines) == 1 and "1 added, 0 changed, 0 removed" in lines[0], log.read_text(encoding="utf-8")
     assert re.search(r"serving build-\S+ meanwhile", lines[0])
     print(f"\nkill -9 mid-upload: in_sync {took:.1f} s after the restarted server first answered")

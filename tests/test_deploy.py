@@ -176,14 +176,18 @@ def test_writers_share_the_corpus_folder_and_the_index_lock(compose: dict[str, A
     assert any(line.startswith("RUN ") and f"cp -r seeds {corpus}" in line for line in dockerfile_lines())
 
 
-def test_replicas_answer_to_each_others_service_names(compose: dict[str, Any], dotenv: dict[str, str]) -> None:
+def test_replicas_answer_to_each_others_service_names(
+    compose: dict[str, Any], dotenv: dict[str, str]
+) -> None:
     for name in REPLICAS:
         value = interpolate(environment(compose["services"][name])["WENYUAN_ALLOWED_HOSTS"], dotenv)
         names = {h.strip().lower() for h in value.split(",") if h.strip()}
         assert set(REPLICAS) <= names, (name, value)
 
 
-def test_every_wenyuan_variable_is_a_setting_and_valid(compose: dict[str, Any], dotenv: dict[str, str]) -> None:
+def test_every_wenyuan_variable_is_a_setting_and_valid(
+    compose: dict[str, Any], dotenv: dict[str, str]
+) -> None:
     prefix = Settings.model_config["env_prefix"]
     assert prefix == "WENYUAN_"
     raw = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
@@ -192,11 +196,11 @@ def test_every_wenyuan_variable_is_a_setting_and_valid(compose: dict[str, Any], 
         used |= set(environment(compose["services"][name]))
     wenyuan = {v for v in used if v.startswith(prefix)}
     assert {"WENYUAN_API_TOKEN", "WENYUAN_MILVUS_COLLECTION", "WENYUAN_INDEX_DIR"} <= wenyuan
-    unknown = sorted(v for v in wenyuan if v[len(prefix):].lower() not in Settings.model_fields)
+    unknown = sorted(v for v in wenyuan if v[len(prefix) :].lower() not in Settings.model_fields)
     assert not unknown, f"not settings of qa/settings.py: {unknown}"
     for name in WENYUAN_SERVICES:
         values = {k: interpolate(v, dotenv) for k, v in environment(compose["services"][name]).items()}
-        fields = {k[len(prefix):].lower(): v for k, v in values.items() if k.startswith(prefix)}
+        fields = {k[len(prefix) :].lower(): v for k, v in values.items() if k.startswith(prefix)}
         try:
             Settings(**fields)
         except ValidationError as exc:
@@ -204,9 +208,11 @@ def test_every_wenyuan_variable_is_a_setting_and_valid(compose: dict[str, Any], 
 
 
 def test_every_qa_command_and_flag_is_accepted_by_the_cli(compose: dict[str, Any]) -> None:
-    commands = [args for name in WENYUAN_SERVICES for args in qa_commands(compose["services"][name]["command"])]
+    commands = [
+        args for name in WENYUAN_SERVICES for args in qa_commands(compose["services"][name]["command"])
+    ]
     cmd_line = next(line for line in dockerfile_lines() if line.startswith("CMD "))
-    commands += qa_commands(json.loads(cmd_line[len("CMD "):]))
+    commands += qa_commands(json.loads(cmd_line[len("CMD ") :]))
     assert {args[0] for args in commands} == {"index", "serve"}
     helps: dict[str, str] = {}
     for args in commands:
@@ -217,7 +223,10 @@ def test_every_qa_command_and_flag_is_accepted_by_the_cli(compose: dict[str, Any
             helps[sub] = done.stdout
         for word in args[1:]:
             if word.startswith("--"):
-                assert re.search(rf"(?<![\w-]){re.escape(word.split('=')[0])}(?![\w-])", helps[sub]), (sub, word)
+                assert re.search(rf"(?<![\w-]){re.escape(word.split('=')[0])}(?![\w-])", helps[sub]), (
+                    sub,
+                    word,
+                )
 
 
 def test_dockerfile_installs_like_setup_sh() -> None:
@@ -235,7 +244,9 @@ def test_dockerfile_installs_like_setup_sh() -> None:
     assert torch_at < package_at, "torch must be installed (pinned) before the package"
     assert "milvus" in extras and extras <= setup_extras and "test" not in extras
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    (torch_req,) = [Requirement(r) for r in re.findall(r'"(torch[^"]*)"', pyproject) if Requirement(r).name == "torch"]
+    (torch_req,) = [
+        Requirement(r) for r in re.findall(r'"(torch[^"]*)"', pyproject) if Requirement(r).name == "torch"
+    ]
     assert torch_req.specifier.contains(torch_pin)
     user = [line.split()[1] for line in lines if line.startswith("USER ")]
     cmd_at = next(i for i, line in enumerate(lines) if line.startswith("CMD "))
@@ -262,7 +273,9 @@ def test_dockerfile_copies_what_exists_and_is_not_ignored() -> None:
     assert {".venv", "test-output", ".wenyuan"} <= ignored
 
 
-def test_the_embedding_server_is_optional_and_where_the_wenyuan_services_look(compose: dict[str, Any], dotenv: dict[str, str]) -> None:
+def test_the_embedding_server_is_optional_and_where_the_wenyuan_services_look(
+    compose: dict[str, Any], dotenv: dict[str, str]
+) -> None:
     """Off unless its profile is asked for; when on, the default URL and model name are the service's own."""
     service = compose["services"]["embeddings"]
     assert service["profiles"] == ["embedding-server"]

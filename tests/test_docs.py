@@ -144,13 +144,22 @@ def test_every_documented_variable_is_a_setting():
         if name.endswith("_") and any(r.startswith(name) for r in real):
             continue  # a family, written as WENYUAN_LLM_ or WENYUAN_EMBED_*
         unknown.append(f"{name} ({', '.join(where[:3])})")
-    assert not unknown, "WENYUAN_* names in the docs that qa.settings.Settings does not read: " + "; ".join(unknown)
+    assert not unknown, "WENYUAN_* names in the docs that qa.settings.Settings does not read: " + "; ".join(
+        unknown
+    )
 
 
 def test_every_documented_command_exists():
     commands = cli_commands()
-    unknown = [f"qa {name} ({', '.join(where[:3])})" for name, where in sorted(documented_commands().items()) if name not in commands]
-    assert not unknown, f"commands in the docs that qa/cli.py does not have ({', '.join(sorted(commands))}): " + "; ".join(unknown)
+    unknown = [
+        f"qa {name} ({', '.join(where[:3])})"
+        for name, where in sorted(documented_commands().items())
+        if name not in commands
+    ]
+    assert not unknown, (
+        f"commands in the docs that qa/cli.py does not have ({', '.join(sorted(commands))}): "
+        + "; ".join(unknown)
+    )
 
 
 def test_every_command_is_documented():
@@ -180,7 +189,9 @@ def test_every_relative_link_resolves():
 
 def test_readme_is_a_front_door():
     n = len(_text(README).splitlines())
-    assert n <= README_MAX_LINES, f"README.md has {n} lines (at most {README_MAX_LINES}): move the detail to a docs/ page"
+    assert n <= README_MAX_LINES, (
+        f"README.md has {n} lines (at most {README_MAX_LINES}): move the detail to a docs/ page"
+    )
 
 
 def test_readme_links_every_docs_page():

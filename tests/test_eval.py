@@ -13,7 +13,9 @@ METRICS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"}
 
 def test_json_report_schema_and_outputs(settings, tmp_path):
     out = tmp_path / "eval-out"
-    proc = qa("eval", "--json", "--modes", "hybrid,bm25", "--out", str(out), "--index-dir", str(settings.index_dir))
+    proc = qa(
+        "eval", "--json", "--modes", "hybrid,bm25", "--out", str(out), "--index-dir", str(settings.index_dir)
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["questions"] == len(load_questions(SHIPPED)) and report["k"] == 10
@@ -30,9 +32,13 @@ def test_json_report_schema_and_outputs(settings, tmp_path):
     for miss in report["misses"]["bm25"]:
         assert {"id", "question", "answers", "rank", "top"} == set(miss)
     ans = report["answer"]
-    assert {"n", "correct", "accuracy", "median_chars", "baseline_bigram", "by_type", "by_expects"} == set(ans)
+    assert {"n", "correct", "accuracy", "median_chars", "baseline_bigram", "by_type", "by_expects"} == set(
+        ans
+    )
     assert ans["n"] == a["answerable"] and ans["accuracy"] == ans["correct"] / ans["n"]
-    assert set(ans["by_type"]) == answerable_types and sum(v["n"] for v in ans["by_type"].values()) == ans["n"]
+    assert (
+        set(ans["by_type"]) == answerable_types and sum(v["n"] for v in ans["by_type"].values()) == ans["n"]
+    )
     assert len(report["answer_misses"]) == ans["n"] - ans["correct"]
     for miss in report["answer_misses"]:
         assert {"id", "question", "answers", "answer"} == set(miss)
@@ -77,12 +83,28 @@ def test_relevance_is_substring_in_named_document():
 def test_any_corpus_and_question_file(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("苹果丰收\n\n今年本县苹果产量达到三万吨,比去年增长两成。\n\n果农收入明显提高。\n", encoding="utf-8")
-    (corpus / "b.txt").write_text("桥梁通车\n\n跨江大桥于五月一日正式通车,全长一千二百米。\n", encoding="utf-8")
+    (corpus / "a.txt").write_text(
+        "苹果丰收\n\n今年本县苹果产量达到三万吨,比去年增长两成。\n\n果农收入明显提高。\n", encoding="utf-8"
+    )
+    (corpus / "b.txt").write_text(
+        "桥梁通车\n\n跨江大桥于五月一日正式通车,全长一千二百米。\n", encoding="utf-8"
+    )
     questions = tmp_path / "q.jsonl"
     rows = [
-        {"id": "1", "question": "今年苹果产量是多少", "answers": ["三万吨"], "doc": "a.txt", "type": "factoid"},
-        {"id": "2", "question": "大桥什么时候通车", "answers": ["五月一日"], "doc": "b.txt", "type": "factoid"},
+        {
+            "id": "1",
+            "question": "今年苹果产量是多少",
+            "answers": ["三万吨"],
+            "doc": "a.txt",
+            "type": "factoid",
+        },
+        {
+            "id": "2",
+            "question": "大桥什么时候通车",
+            "answers": ["五月一日"],
+            "doc": "b.txt",
+            "type": "factoid",
+        },
         {"id": "3", "question": "足球比赛谁赢了", "answers": [], "doc": None, "type": "offtopic"},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")

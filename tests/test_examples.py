@@ -9,7 +9,9 @@ from tests.conftest import ROOT
 def test_ask_api_script(server_url):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "ask_api.py"), "--url", server_url],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "64.24%" in proc.stdout
@@ -20,6 +22,10 @@ def test_ask_api_script(server_url):
 def test_ask_api_script_reports_server_errors(server_url):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "ask_api.py"), "--url", server_url, "问" * 501],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert proc.returncode == 1 and proc.stderr.startswith("error: the question is 501 characters long"), proc.stderr
+    assert proc.returncode == 1 and proc.stderr.startswith("error: the question is 501 characters long"), (
+        proc.stderr
+    )

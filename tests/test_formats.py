@@ -7,10 +7,10 @@ import shutil
 import time
 from pathlib import Path
 
+import made_documents as made
 import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-import made_documents as made
 from qa.ingest.chunking import chunk_document
 from qa.ingest.corpus import load_corpus
 from qa.ingest.formats import extract
@@ -105,7 +105,10 @@ def test_paragraph_over_a_page_break_is_one_paragraph_and_running_lines_are_furn
     assert (1, 2) in spans or {1, 2} <= {p for span in spans for p in span}
     assert all(made.RUNNING_HEADER not in c.text and not re.fullmatch(r"\d+", c.text) for c in chunks)
     # The quoted span's boxes hold its characters wherever it was printed, on either page.
-    before, after = made.CROSSING[made.CROSSING_SPLIT - 5 : made.CROSSING_SPLIT], made.CROSSING[made.CROSSING_SPLIT : made.CROSSING_SPLIT + 5]
+    before, after = (
+        made.CROSSING[made.CROSSING_SPLIT - 5 : made.CROSSING_SPLIT],
+        made.CROSSING[made.CROSSING_SPLIT : made.CROSSING_SPLIT + 5],
+    )
     start = result.text.index(before + after)
     boxes = origin(result.source, start, start + 10)["boxes"]
     assert [b["page"] for b in boxes] == [1, 2]
@@ -120,7 +123,12 @@ def test_a_turned_page_reads_upright_and_a_sideways_one_is_skipped_with_its_reas
     drawn = made.turned_pages(tmp_path / "turned.pdf")
     result = extract_pdf((tmp_path / "turned.pdf").read_bytes())
     blocks = result.text.strip().split("\n\n")
-    assert blocks == ["平湖城东口袋公园建成开放", made.LEFT[0], "乍浦渔港码头改造完工", made.RIGHT[0] + made.RIGHT[1]]
+    assert blocks == [
+        "平湖城东口袋公园建成开放",
+        made.LEFT[0],
+        "乍浦渔港码头改造完工",
+        made.RIGHT[0] + made.RIGHT[1],
+    ]
     assert made.SIDEWAYS not in result.text
     assert result.warnings == [
         "page 3: its text runs sideways or down the page (a page turned by its /Rotate, or vertical writing); not read"
@@ -178,7 +186,12 @@ def test_word_paragraphs_headings_and_tables_in_order(tmp_path: Path) -> None:
     doc = load_corpus(tmp_path).documents[0]
     assert doc.format == "docx"
     assert doc.text.strip().split("\n\n") == [
-        "乍浦渔港码头改造完工", made.RIGHT[0], "海鲜市场", made.RIGHT[1], "品种 | 价格\n梭子蟹 | 每斤八十元", made.LEFT[1]
+        "乍浦渔港码头改造完工",
+        made.RIGHT[0],
+        "海鲜市场",
+        made.RIGHT[1],
+        "品种 | 价格\n梭子蟹 | 每斤八十元",
+        made.LEFT[1],
     ]
     chunks = chunk_document(doc)
     assert {c.title for c in chunks} >= {"乍浦渔港码头改造完工"}
@@ -203,7 +216,10 @@ def test_markdown_leaves_front_matter_and_code_out(tmp_path: Path) -> None:
     source = made.markdown(tmp_path / "port.md")
     doc = load_corpus(tmp_path).documents[0]
     assert doc.text.strip().split("\n\n") == [
-        "乍浦渔港码头改造完工", made.RIGHT[0], made.RIGHT[1], "品种 | 价格\n梭子蟹 | 每斤八十元"
+        "乍浦渔港码头改造完工",
+        made.RIGHT[0],
+        made.RIGHT[1],
+        "品种 | 价格\n梭子蟹 | 每斤八十元",
     ]
     assert "tags" not in doc.text and "代码块" not in doc.text
     lines = source.splitlines()

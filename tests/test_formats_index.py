@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
-
 import made_documents as made
+import pytest
 from conftest import SEEDS, SMALL, STORE, live_server
 
 
@@ -27,8 +26,21 @@ def indexed(tmp_path_factory):
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
     index_dir = tmp_path_factory.mktemp("formats-index")
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "index", str(corpus), "--json", "--index-dir", str(index_dir), "--store", STORE],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            str(corpus),
+            "--json",
+            "--index-dir",
+            str(index_dir),
+            "--store",
+            STORE,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     from qa.settings import Settings
@@ -55,7 +67,9 @@ def test_qa_index_reads_every_format_and_warns_about_the_blank_and_the_sideways_
 def test_citations_point_into_the_original_over_the_api(indexed) -> None:
     _, settings, _, _ = indexed
     with live_server(settings) as url:
-        pdf = next(h for h in _ask(url, "乍浦渔港新建泊位可以停靠多少艘渔船") if h["citation"]["doc"] == "page.pdf")
+        pdf = next(
+            h for h in _ask(url, "乍浦渔港新建泊位可以停靠多少艘渔船") if h["citation"]["doc"] == "page.pdf"
+        )
         citation = pdf["citation"]
         assert citation["format"] == "pdf" and citation["page_start"] == citation["page_end"] == 1
         assert "六十艘渔船" in pdf["text"] and made.RIGHT[0] in pdf["text"]
@@ -63,11 +77,15 @@ def test_citations_point_into_the_original_over_the_api(indexed) -> None:
         for line in (d for d in drawn.lines if d[1] in made.RIGHT[0]):
             page, text, x, baseline, size = line
             assert any(
-                b["page"] == page and b["x0"] <= x + 0.01 and b["x1"] >= x + len(text) * size - 0.01
+                b["page"] == page
+                and b["x0"] <= x + 0.01
+                and b["x1"] >= x + len(text) * size - 0.01
                 and b["top"] <= baseline <= b["bottom"] + 0.01
                 for b in citation["boxes"]
             )
-        crossing = next(h for h in _ask(url, "临港大道什么时候封闭施工") if h["citation"]["doc"] == "report.pdf")
+        crossing = next(
+            h for h in _ask(url, "临港大道什么时候封闭施工") if h["citation"]["doc"] == "report.pdf"
+        )
         assert "临港大道" in crossing["text"] and crossing["citation"]["page_end"] == 2
         a, b = crossing["highlight"]
         assert crossing["highlight_boxes"] and all(
@@ -80,14 +98,25 @@ def test_citations_point_into_the_original_over_the_api(indexed) -> None:
         assert made.RUNNING_HEADER not in crossing["text"]
         html = next(h for h in _ask(url, "公园里种植了哪些树木") if h["citation"]["doc"] == "news.html")
         assert html["citation"]["format"] == "html" and html["citation"]["source_line_start"] >= 1
-        md = next(h for h in _ask(url, "海鲜市场每天几点开始交易") if h["citation"]["doc"] in ("notes.md", "port.docx"))
+        md = next(
+            h
+            for h in _ask(url, "海鲜市场每天几点开始交易")
+            if h["citation"]["doc"] in ("notes.md", "port.docx")
+        )
         assert md["citation"]["format"] in ("markdown", "docx")
         chat = httpx.post(
-            f"{url}/api/chat", json={"messages": [{"role": "user", "content": "乍浦渔港新建泊位可以停靠多少艘渔船？"}]}, timeout=60
+            f"{url}/api/chat",
+            json={"messages": [{"role": "user", "content": "乍浦渔港新建泊位可以停靠多少艘渔船？"}]},
+            timeout=60,
         ).json()
         assert "六十艘" in chat["answer"], chat
         cited = chat["citations"][0]  # the same paragraph is in page.pdf, port.docx and notes.md
-        assert cited["format"] == {"page.pdf": "pdf", "turned.pdf": "pdf", "port.docx": "docx", "notes.md": "markdown"}[cited["doc"]], cited
+        assert (
+            cited["format"]
+            == {"page.pdf": "pdf", "turned.pdf": "pdf", "port.docx": "docx", "notes.md": "markdown"}[
+                cited["doc"]
+            ]
+        ), cited
         assert not any(k.startswith("_") for k in cited) and ("boxes" in cited) == (cited["format"] == "pdf")
         txt = _ask(url, "截至3月1日庆元县健康码申领率是多少")[0]["citation"]
         assert txt["doc"] == SMALL and "format" not in txt and "boxes" not in txt

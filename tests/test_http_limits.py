@@ -44,7 +44,9 @@ def assert_secure(headers) -> None:
     assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), dict(headers)
 
 
-def raw_exchange(url: str, head: bytes, body_chunks: list[bytes], timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+def raw_exchange(
+    url: str, head: bytes, body_chunks: list[bytes], timeout: float = 60
+) -> tuple[int, dict[str, str], bytes]:
     """Send a request head and some body bytes (maybe not all that the head announces), then read the answer."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
@@ -62,7 +64,9 @@ def raw_exchange(url: str, head: bytes, body_chunks: list[bytes], timeout: float
             data += part
     status_line, _, rest = data.partition(b"\r\n")
     header_block, _, payload = rest.partition(b"\r\n\r\n")
-    headers = dict(line.decode("latin-1").lower().split(": ", 1) for line in header_block.split(b"\r\n") if line)
+    headers = dict(
+        line.decode("latin-1").lower().split(": ", 1) for line in header_block.split(b"\r\n") if line
+    )
     return int(status_line.split()[1]), headers, payload
 
 
@@ -101,7 +105,9 @@ def test_chunked_body_is_refused_once_past_the_cap_without_waiting_for_its_end(s
         b"Transfer-Encoding: chunked\r\n\r\n"
     )
     piece = b"x" * 65536
-    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (cap // len(piece) + 2)  # no closing 0-chunk: the body never ends
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (
+        cap // len(piece) + 2
+    )  # no closing 0-chunk: the body never ends
     status, _, payload = raw_exchange(server_url, head, chunks, timeout=30)
     assert status == 413
     assert json.loads(payload)["error"]["code"] == "payload_too_large"
@@ -123,19 +129,25 @@ def test_200_kb_of_headers_get_431_not_a_reset(server_url):
     _shape(431, payload, "headers_too_large")
     assert headers["content-type"] == "application/json"
     assert_secure(headers)
-    resp = httpx.get(f"{server_url}/api/health", headers={f"X-Pad-{i}": "a" * 1000 for i in range(200)}, timeout=30)
+    resp = httpx.get(
+        f"{server_url}/api/health", headers={f"X-Pad-{i}": "a" * 1000 for i in range(200)}, timeout=30
+    )
     assert_error(resp, 431, "headers_too_large")
 
 
 def test_a_200_000_character_url_gets_414_not_a_reset(server_url):
-    status, headers, payload = raw_exchange(server_url, b"GET /api/documents/" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", [])
+    status, headers, payload = raw_exchange(
+        server_url, b"GET /api/documents/" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", []
+    )
     assert status == 414, payload
     _shape(414, payload, "uri_too_long")
     assert_secure(headers)
     # httpx refuses to send URLs over 64 KiB; 3 000 Chinese characters are 27 KB once percent-encoded
     assert_error(httpx.get(f"{server_url}/api/documents/{'文' * 3000}", timeout=30), 414, "uri_too_long")
     on_v1 = httpx.get(f"{server_url}/v1/models/{'a' * 30_000}", timeout=30)
-    assert on_v1.status_code == 414 and on_v1.json()["error"]["code"] == "uri_too_long", "OpenAI's shape on /v1"
+    assert on_v1.status_code == 414 and on_v1.json()["error"]["code"] == "uri_too_long", (
+        "OpenAI's shape on /v1"
+    )
 
 
 def test_the_server_answers_normally_after_refusing_a_head(client):
@@ -149,7 +161,11 @@ def test_a_3_mb_earlier_message_is_refused_by_size(client):
 
 def test_body_cap_is_a_setting(settings):
     with live_server(settings.model_copy(update={"max_body_bytes": 2048})) as url:
-        assert_error(httpx.post(f"{url}/api/search", json={"question": Q + " " * 3000}, timeout=60), 413, "payload_too_large")
+        assert_error(
+            httpx.post(f"{url}/api/search", json={"question": Q + " " * 3000}, timeout=60),
+            413,
+            "payload_too_large",
+        )
         assert httpx.post(f"{url}/api/search", json={"question": Q}, timeout=60).status_code == 200
 
 
@@ -259,14 +275,18 @@ def test_unreadable_json_is_invalid_json(client, content):
 
 
 def test_json_sent_as_text_is_unsupported_media_type(client):
-    resp = client.post("/api/search", content=json.dumps({"question": Q}).encode(), headers={"content-type": "text/plain"})
+    resp = client.post(
+        "/api/search", content=json.dumps({"question": Q}).encode(), headers={"content-type": "text/plain"}
+    )
     assert_error(resp, 415, "unsupported_media_type")
 
 
 # ------------------------------------------------------------------ methods
 
 
-@pytest.mark.parametrize("path", ["/api/health", "/api/documents", "/api/documents/000_03be0d9acd7aceea.txt", "/", "/docs"])
+@pytest.mark.parametrize(
+    "path", ["/api/health", "/api/documents", "/api/documents/000_03be0d9acd7aceea.txt", "/", "/docs"]
+)
 def test_head_works_where_get_does(client, path):
     get = client.get(path)
     head = client.head(path)
@@ -277,7 +297,11 @@ def test_head_works_where_get_does(client, path):
 
 @pytest.mark.parametrize(
     "method, path, allowed",
-    [("POST", "/api/health", {"GET", "HEAD"}), ("GET", "/api/search", {"POST"}), ("DELETE", "/api/chat", {"POST"})],
+    [
+        ("POST", "/api/health", {"GET", "HEAD"}),
+        ("GET", "/api/search", {"POST"}),
+        ("DELETE", "/api/chat", {"POST"}),
+    ],
 )
 def test_405_says_what_is_allowed(client, method, path, allowed):
     resp = client.request(method, path)
@@ -326,7 +350,11 @@ def test_page_has_no_inline_script_style_or_handlers():
 
 def test_page_files_are_short():
     """The page's script and styles stay in modules of under 400 lines (issue 21), not one long file."""
-    lines = {str(p.relative_to(ROOT)): len(p.read_bytes().splitlines()) for p in (ROOT / "web").rglob("*") if p.is_file()}
+    lines = {
+        str(p.relative_to(ROOT)): len(p.read_bytes().splitlines())
+        for p in (ROOT / "web").rglob("*")
+        if p.is_file()
+    }
     assert {name: n for name, n in lines.items() if n >= 400} == {}
     assert "web/js/main.js" in lines
 
@@ -345,15 +373,21 @@ def test_page_modules_and_styles_are_served_with_their_types(client):
         resp = client.get(f"/web/{name}")
         assert resp.status_code == 200, name
         kind = resp.headers["content-type"].split(";")[0]
-        assert kind in ({"text/css"} if name.endswith(".css") else {"text/javascript", "application/javascript"}), (name, kind)
+        assert kind in (
+            {"text/css"} if name.endswith(".css") else {"text/javascript", "application/javascript"}
+        ), (name, kind)
         assert resp.headers.get("etag"), name
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "localhost.evil.example"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "localhost.evil.example"]
+)
 def test_unknown_host_is_refused(client, host):
     err = assert_error(client.get("/api/health", headers={"host": host}), 400, "invalid_host")
     assert "WENYUAN_ALLOWED_HOSTS" in err["message"]
-    assert_error(client.post("/api/search", json={"question": Q}, headers={"host": host}), 400, "invalid_host")
+    assert_error(
+        client.post("/api/search", json={"question": Q}, headers={"host": host}), 400, "invalid_host"
+    )
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8000", "127.0.0.1:1", "[::1]:8000"])
@@ -363,15 +397,33 @@ def test_loopback_hosts_are_answered(client, host):
 
 def test_allowed_hosts_setting_extends_the_list(settings):
     with live_server(settings.model_copy(update={"allowed_hosts": "wenyuan.lan, qa.example.org"})) as url:
-        assert httpx.get(f"{url}/api/health", headers={"host": "wenyuan.lan:8000"}, timeout=30).status_code == 200
-        assert httpx.get(f"{url}/api/health", headers={"host": "qa.example.org"}, timeout=30).status_code == 200
-        assert httpx.get(f"{url}/api/health", headers={"host": "other.example"}, timeout=30).status_code == 400
+        assert (
+            httpx.get(f"{url}/api/health", headers={"host": "wenyuan.lan:8000"}, timeout=30).status_code
+            == 200
+        )
+        assert (
+            httpx.get(f"{url}/api/health", headers={"host": "qa.example.org"}, timeout=30).status_code == 200
+        )
+        assert (
+            httpx.get(f"{url}/api/health", headers={"host": "other.example"}, timeout=30).status_code == 400
+        )
 
 
 def test_serve_beyond_loopback_warns(settings):
     # 192.0.2.1 (TEST-NET-1) is not on this machine, so nothing is exposed: the bind fails after the warning.
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "serve", "--host", "192.0.2.1", "--port", str(free_port()), "--index-dir", str(settings.index_dir)],
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "serve",
+            "--host",
+            "192.0.2.1",
+            "--port",
+            str(free_port()),
+            "--index-dir",
+            str(settings.index_dir),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -387,7 +439,16 @@ def test_serve_on_loopback_does_not_warn(settings):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         proc = subprocess.run(
-            [sys.executable, "-m", "qa.cli", "serve", "--port", str(taken.getsockname()[1]), "--index-dir", str(settings.index_dir)],
+            [
+                sys.executable,
+                "-m",
+                "qa.cli",
+                "serve",
+                "--port",
+                str(taken.getsockname()[1]),
+                "--index-dir",
+                str(settings.index_dir),
+            ],
             capture_output=True,
             text=True,
             timeout=300,
@@ -472,7 +533,11 @@ def csp_violations(browser, url: str, ready: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "path, ready",
-    [("/", "[data-testid=question-input]"), ("/docs", ".opblock"), ("/redoc", "[role=menuitem], .menu-content li")],
+    [
+        ("/", "[data-testid=question-input]"),
+        ("/docs", ".opblock"),
+        ("/redoc", "[role=menuitem], .menu-content li"),
+    ],
 )
 def test_pages_work_under_their_policy(chromium, server_url, path, ready):
     assert csp_violations(chromium, server_url + path, ready) == []

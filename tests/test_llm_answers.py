@@ -16,11 +16,11 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import free_port, live_server
-from tests.llm_standin import llm_settings, passages_of
 from qa.answer import chat
 from qa.answer.llm import LlmClient, LlmFailure
 from qa.search.highlight import sentences
+from tests.conftest import free_port, live_server
+from tests.llm_standin import llm_settings, passages_of
 
 HEALTH = "截至3月1日庆元县健康码申领率是多少"
 FACT = "截至3月1日，庆元县申领健康码共89423人，申领率为64.24%"
@@ -42,7 +42,9 @@ def llm(standin):
 
 
 def ask(url: str, question: str = HEALTH) -> dict:
-    resp = httpx.post(f"{url}/api/chat", json={"messages": [{"role": "user", "content": question}]}, timeout=60)
+    resp = httpx.post(
+        f"{url}/api/chat", json={"messages": [{"role": "user", "content": question}]}, timeout=60
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()
 
@@ -178,21 +180,33 @@ def test_stream_falls_back_to_quoted_lines(llm_url, llm, engine):
     expected = quoted(engine)
     deltas = [data["text"] for name, data in got if name == "delta"]
     assert "".join(deltas) == expected.answer
-    assert got[-1][0] == "answer" and got[-1][1]["generated"] is False and "HTTP 500" in got[-1][1]["generation_note"]
+    assert (
+        got[-1][0] == "answer"
+        and got[-1][1]["generated"] is False
+        and "HTTP 500" in got[-1][1]["generation_note"]
+    )
 
 
 def test_base_url_without_model_stops_qa_serve_with_one_line(settings):
     env = {**os.environ, "WENYUAN_LLM_BASE_URL": "http://127.0.0.1:9/v1", "WENYUAN_LLM_MODEL": ""}
     args = ["serve", "--index-dir", str(settings.index_dir), "--port", str(free_port())]
-    proc = subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("error: WENYUAN_LLM_BASE_URL is set but WENYUAN_LLM_MODEL is not")
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: WENYUAN_LLM_BASE_URL is set but WENYUAN_LLM_MODEL is not")
+    )
     assert "Traceback" not in proc.stderr
 
 
 def test_stream_that_stalls_keeps_the_verified_sentences_and_says_why(llm_url, llm):
     first = lambda b: f"{FACT}[{with_fact(b)}]。"  # noqa: E731
-    llm.reply(lambda b: first(b) + "此后的内容不会到达[1]。", chunk_chars=len(FACT) + 4, pause_s=TIMEOUT_S + 1.5)
+    llm.reply(
+        lambda b: first(b) + "此后的内容不会到达[1]。", chunk_chars=len(FACT) + 4, pause_s=TIMEOUT_S + 1.5
+    )
     payload = {"messages": [{"role": "user", "content": HEALTH}], "stream": True}
     with httpx.stream("POST", f"{llm_url}/api/chat", json=payload, timeout=60) as resp:
         got = events(resp)
@@ -212,7 +226,11 @@ def test_follow_up_reaches_the_model_as_the_standalone_question(llm_url, llm):
     resp = httpx.post(f"{llm_url}/api/chat", json={"messages": messages}, timeout=60).json()
     [request] = llm.requests
     prompt = request["messages"][-1]["content"]
-    assert f"问题：{resp['question']}" in prompt and "平湖" in resp["question"] and resp["question"] != "平湖呢？"
+    assert (
+        f"问题：{resp['question']}" in prompt
+        and "平湖" in resp["question"]
+        and resp["question"] != "平湖呢？"
+    )
     assert "299家" not in prompt.split("问题：")[-1]
 
 

@@ -41,7 +41,9 @@ def deep_url(settings) -> Iterator[str]:
         yield url
 
 
-def burst(url: str, path: str, payload: Callable[[str], dict]) -> tuple[list[httpx.Response], list[httpx.Response]]:
+def burst(
+    url: str, path: str, payload: Callable[[str], dict]
+) -> tuple[list[httpx.Response], list[httpx.Response]]:
     """BURST simultaneous POSTs, and the GET routes' answers polled while they were in flight."""
     start = threading.Barrier(BURST + 1)
     answers: list[httpx.Response] = []

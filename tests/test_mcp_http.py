@@ -21,8 +21,16 @@ TOKEN = "mcp-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ADDED = "mcp-added.txt"
 ADDED_TEXT = "青田县企业复工复产按下“快进键”\n\n本报讯 截至4月2日，青田县已有1234家规上工业企业复工，复工率达到百分之九十六点五。\n"
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
@@ -49,10 +57,18 @@ def test_tools_answer_as_the_http_api(server_url):
             async with httpx.AsyncClient(base_url=server_url, timeout=120) as api:
                 for question in questions:
                     asked = await call(client, tools, "ask", {"question": question})
-                    chat = (await api.post("/api/chat", json={"messages": [{"role": "user", "content": question}]})).json()
+                    chat = (
+                        await api.post(
+                            "/api/chat", json={"messages": [{"role": "user", "content": question}]}
+                        )
+                    ).json()
                     assert asked["structured"] == chat, question
-                    found = await call(client, tools, "search", {"question": question, "k": 5, "mode": "hybrid"})
-                    searched = (await api.post("/api/search", json={"question": question, "k": 5, "mode": "hybrid"})).json()
+                    found = await call(
+                        client, tools, "search", {"question": question, "k": 5, "mode": "hybrid"}
+                    )
+                    searched = (
+                        await api.post("/api/search", json={"question": question, "k": 5, "mode": "hybrid"})
+                    ).json()
                     assert without_time(found["structured"]) == without_time(searched), question
                     check_citations(found["structured"], SEEDS)
                 listed = await call(client, tools, "list_documents", {})
@@ -61,9 +77,14 @@ def test_tools_answer_as_the_http_api(server_url):
                 read = await call(client, tools, "read_document", {"name": name})
                 assert read["structured"] == (await api.get(f"/api/documents/{name}")).json()
             resources = (await client.list_resources()).resources
-            assert sorted(r.name for r in resources) == sorted(d["doc"] for d in listed["structured"]["documents"])
+            assert sorted(r.name for r in resources) == sorted(
+                d["doc"] for d in listed["structured"]["documents"]
+            )
             content = await client.read_resource(f"wenyuan://documents/{name}")
-            assert json.loads(content.contents[1].text) == read["structured"] and content.contents[0].text == read["text"]
+            assert (
+                json.loads(content.contents[1].text) == read["structured"]
+                and content.contents[0].text == read["text"]
+            )
             templates = (await client.list_resource_templates()).resource_templates
             assert [t.uri_template for t in templates] == ["wenyuan://documents/{name}"]
 
@@ -77,7 +98,14 @@ def writable(tmp_path_factory, embedder):
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(SEEDS / SMALL, corpus / SMALL)
-    settings = built(corpus, embedder, index_dir=root / "index", api_token=TOKEN, model_queue_depth=1, reload_interval_s=0.2)
+    settings = built(
+        corpus,
+        embedder,
+        index_dir=root / "index",
+        api_token=TOKEN,
+        model_queue_depth=1,
+        reload_interval_s=0.2,
+    )
     with live_server(settings) as url:
         yield url
 
@@ -89,24 +117,36 @@ def test_mcp_is_guarded_as_v1(writable):
         resp = httpx.post(f"{writable}/mcp", content=body, headers={**MCP_HEADERS, **headers})
         assert_error(resp, 401, "invalid_api_key")
         assert resp.headers["www-authenticate"] == "Bearer"
-    assert_error(httpx.post(f"{writable}/mcp", content=body, headers={**MCP_HEADERS, **AUTH, "Host": "evil.example"}), 400, "invalid_host")
+    assert_error(
+        httpx.post(f"{writable}/mcp", content=body, headers={**MCP_HEADERS, **AUTH, "Host": "evil.example"}),
+        400,
+        "invalid_host",
+    )
     huge = json.dumps({**INITIALIZE, "padding": "x" * 1_100_000})
-    assert_error(httpx.post(f"{writable}/mcp", content=huge, headers={**MCP_HEADERS, **AUTH}), 413, "payload_too_large")
+    assert_error(
+        httpx.post(f"{writable}/mcp", content=huge, headers={**MCP_HEADERS, **AUTH}), 413, "payload_too_large"
+    )
     ok = httpx.post(f"{writable}/mcp", content=body, headers={**MCP_HEADERS, **AUTH})
     assert ok.status_code == 200, ok.text
 
     async def session() -> None:
         async with over_http(writable, TOKEN) as client:
             tools = await schemas(client)
-            assert (await call(client, tools, "list_documents", {}))["structured"]["documents"][0]["doc"] == SMALL
-            assert (await refused(client, "search", {"question": "问" * 501}))["message"] == "question is 501 characters long; the limit is 500"
+            assert (await call(client, tools, "list_documents", {}))["structured"]["documents"][0][
+                "doc"
+            ] == SMALL
+            assert (await refused(client, "search", {"question": "问" * 501}))[
+                "message"
+            ] == "question is 501 characters long; the limit is 500"
 
     anyio.run(session)
 
 
 def upload(url: str) -> httpx.Response:
     headers = {**AUTH, "Content-Type": "text/plain; charset=utf-8"}
-    return httpx.put(f"{url}/api/documents/{ADDED}", content=ADDED_TEXT.encode(), headers=headers, timeout=180)
+    return httpx.put(
+        f"{url}/api/documents/{ADDED}", content=ADDED_TEXT.encode(), headers=headers, timeout=180
+    )
 
 
 @pytest.mark.skipif(STORE != "local", reason="an upload's citations need the local store (docs/milvus.md)")
@@ -115,7 +155,10 @@ def test_an_upload_and_a_delete_announce_the_resource_list(writable):
 
     async def session() -> None:
         changes = Changes()
-        async with over_http(writable, TOKEN, mode="legacy", message_handler=changes) as old, over_http(writable, TOKEN) as new:
+        async with (
+            over_http(writable, TOKEN, mode="legacy", message_handler=changes) as old,
+            over_http(writable, TOKEN) as new,
+        ):
             assert old.server_capabilities.resources.list_changed
             async with new.listen(resources_list_changed=True) as events:
                 resp = await anyio.to_thread.run_sync(lambda: upload(writable))
@@ -130,7 +173,10 @@ def test_an_upload_and_a_delete_announce_the_resource_list(writable):
             tools = await schemas(old)
             found = await call(old, tools, "search", {"question": "截至4月2日青田县有多少家规上工业企业复工"})
             assert found["structured"]["hits"][0]["citation"]["doc"] == ADDED
-            remove = lambda: httpx.delete(f"{writable}/api/documents/{ADDED}", headers=AUTH, timeout=180)
+
+            def remove() -> httpx.Response:
+                return httpx.delete(f"{writable}/api/documents/{ADDED}", headers=AUTH, timeout=180)
+
             assert (await anyio.to_thread.run_sync(remove)).status_code == 200
             await changes.wait()
             assert [r.name for r in (await old.list_resources()).resources] == [SMALL]

@@ -45,24 +45,40 @@ def test_every_tool_and_resource_over_stdio(small, mode):
             assert set(tools) == {"search", "ask", "list_documents", "read_document"}
             for tool in tools.values():
                 assert tool.input_schema["type"] == "object" and tool.output_schema["type"] == "object"
-                assert any("\u4e00" <= ch <= "\u9fff" for ch in tool.description) and "the" in tool.description
+                assert (
+                    any("\u4e00" <= ch <= "\u9fff" for ch in tool.description) and "the" in tool.description
+                )
 
             found = await call(client, tools, "search", {"question": QUESTION, "k": 3, "mode": "hybrid"})
             assert found["structured"]["question"] == QUESTION and len(found["structured"]["hits"]) == 3
             check_citations(found["structured"], corpus)
             top = found["structured"]["hits"][0]
-            assert top["text"][slice(*top["highlight"])] in found["text"], "the text carries the answer sentence"
+            assert top["text"][slice(*top["highlight"])] in found["text"], (
+                "the text carries the answer sentence"
+            )
             assert f"字符 {top['citation']['start']}–{top['citation']['end']}" in found["text"]
 
             asked = await call(client, tools, "ask", {"question": QUESTION})
             answer = asked["structured"]
             assert answer["question"] == QUESTION and not answer["abstained"] and "[1]" in answer["answer"]
-            assert asked["text"].startswith(answer["answer"]) and answer["citations"][0]["doc"] in asked["text"]
-            follow = await call(
-                client, tools, "ask",
-                {"question": "那遂昌呢？", "history": [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": asked["text"]}]},
+            assert (
+                asked["text"].startswith(answer["answer"]) and answer["citations"][0]["doc"] in asked["text"]
             )
-            assert "遂昌" in follow["structured"]["question"] != "那遂昌呢？", "the follow-up is resolved against the history"
+            follow = await call(
+                client,
+                tools,
+                "ask",
+                {
+                    "question": "那遂昌呢？",
+                    "history": [
+                        {"role": "user", "content": QUESTION},
+                        {"role": "assistant", "content": asked["text"]},
+                    ],
+                },
+            )
+            assert "遂昌" in follow["structured"]["question"] != "那遂昌呢？", (
+                "the follow-up is resolved against the history"
+            )
 
             listed = await call(client, tools, "list_documents", {})
             assert [d["doc"] for d in listed["structured"]["documents"]] == [SMALL]
@@ -70,12 +86,19 @@ def test_every_tool_and_resource_over_stdio(small, mode):
             source = (corpus / SMALL).read_text(encoding="utf-8")
             for article in whole["structured"]["articles"]:
                 for p in article["paragraphs"]:
-                    assert p["text"].replace("\n", "")[:20] in source[p["start"] : p["end"]].replace("\n", ""), p
+                    assert p["text"].replace("\n", "")[:20] in source[p["start"] : p["end"]].replace(
+                        "\n", ""
+                    ), p
             one = await call(client, tools, "read_document", {"name": SMALL, "article": 1, "paragraph": 2})
-            assert [(a["article"], [p["paragraph"] for p in a["paragraphs"]]) for a in one["structured"]["articles"]] == [(1, [2])]
+            assert [
+                (a["article"], [p["paragraph"] for p in a["paragraphs"]])
+                for a in one["structured"]["articles"]
+            ] == [(1, [2])]
 
             resources = (await client.list_resources()).resources
-            assert [r.uri for r in resources] == [f"wenyuan://documents/{SMALL}"] and resources[0].name == SMALL
+            assert [r.uri for r in resources] == [f"wenyuan://documents/{SMALL}"] and resources[
+                0
+            ].name == SMALL
             read = await client.read_resource(resources[0].uri)
             assert read.contents[0].text == whole["text"]
             assert json.loads(read.contents[1].text) == whole["structured"]
@@ -89,16 +112,34 @@ def test_bad_input_is_a_tool_error_with_the_api_message(small):
     async def session() -> None:
         async with Client(stdio_params(index_dir), mode="legacy") as client:
             too_long = await refused(client, "search", {"question": "问" * 501})
-            assert too_long == {"status": 422, "code": "invalid_request", "message": "question is 501 characters long; the limit is 500"}
-            assert (await refused(client, "search", {"question": "健康码", "k": 0}))["message"] == "k must be at least 1, got 0"
-            assert (await refused(client, "search", {"question": "健康码", "mode": "fuzzy"}))["code"] == "invalid_request"
-            assert (await refused(client, "search", {"question": "健康码", "top": 3}))["message"] == "top is not a known field"
+            assert too_long == {
+                "status": 422,
+                "code": "invalid_request",
+                "message": "question is 501 characters long; the limit is 500",
+            }
+            assert (await refused(client, "search", {"question": "健康码", "k": 0}))[
+                "message"
+            ] == "k must be at least 1, got 0"
+            assert (await refused(client, "search", {"question": "健康码", "mode": "fuzzy"}))[
+                "code"
+            ] == "invalid_request"
+            assert (await refused(client, "search", {"question": "健康码", "top": 3}))[
+                "message"
+            ] == "top is not a known field"
             assert (await refused(client, "ask", {}))["message"] == "question is required"
             assert (await refused(client, "search", {"question": "？！"}))["code"] == "invalid_input"
             unknown = await refused(client, "read_document", {"name": "nope.txt"})
-            assert unknown == {"status": 404, "code": "unknown_document", "message": "no document named 'nope.txt'; see /api/documents"}
-            assert (await refused(client, "read_document", {"name": "../etc/passwd"}))["code"] == "invalid_document"
-            assert (await refused(client, "read_document", {"name": SMALL, "paragraph": 999}))["code"] == "unknown_paragraph"
+            assert unknown == {
+                "status": 404,
+                "code": "unknown_document",
+                "message": "no document named 'nope.txt'; see /api/documents",
+            }
+            assert (await refused(client, "read_document", {"name": "../etc/passwd"}))[
+                "code"
+            ] == "invalid_document"
+            assert (await refused(client, "read_document", {"name": SMALL, "paragraph": 999}))[
+                "code"
+            ] == "unknown_paragraph"
             assert (await refused(client, "forget", {}))["code"] == "unknown_tool"
             tools = await schemas(client)
             await call(client, tools, "list_documents", {})  # the session goes on after every refusal
@@ -110,15 +151,33 @@ def test_stdout_carries_only_protocol_messages(small):
     """Spoken to by hand: every line on stdout is a JSON-RPC message, whatever the model and jieba print."""
     index_dir, _ = small
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "by-hand", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "by-hand", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", "arguments": {"question": QUESTION}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "search", "arguments": {"question": QUESTION}},
+        },
     ]
     params = stdio_params(index_dir)
     stdin = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages)
     with subprocess.Popen(
-        [params.command, *params.args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=params.env, cwd=ROOT
+        [params.command, *params.args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=params.env,
+        cwd=ROOT,
     ) as proc:
         proc.stdin.write(stdin.encode())
         proc.stdin.flush()
@@ -147,7 +206,11 @@ def test_missing_index_then_a_build_in_progress_then_served(tmp_path, small, emb
         changes = Changes()
         async with Client(stdio_params(index_dir), mode="legacy", message_handler=changes) as client:
             missing = await refused(client, "search", {"question": QUESTION})
-            assert missing["status"] == 503 and missing["code"] == "not_ready" and "qa index" in missing["message"], missing
+            assert (
+                missing["status"] == 503
+                and missing["code"] == "not_ready"
+                and "qa index" in missing["message"]
+            ), missing
             assert (await client.list_resources()).resources == []
             with hold(index_dir, 0):
                 building = await refused(client, "ask", {"question": QUESTION})
@@ -162,7 +225,11 @@ def test_missing_index_then_a_build_in_progress_then_served(tmp_path, small, emb
 
 
 def test_qa_mcp_is_a_cli_command():
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "mcp", "--help"], capture_output=True, text=True, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "mcp", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0 and "MCP" in out.stdout
-

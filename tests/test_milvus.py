@@ -29,7 +29,10 @@ ADDED = "000_03be0d9acd7aceea.txt"
 def qa(index_dir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [QA, *args, "--index-dir", str(index_dir), "--store", "milvus"],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, "WENYUAN_INDEX_LOCK_WAIT": "60"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "WENYUAN_INDEX_LOCK_WAIT": "60"},
     )
 
 
@@ -59,14 +62,22 @@ def test_updates_in_place_embed_only_what_changed(small_corpus, tmp_path):
     top = hits(index_dir, "截至3月1日庆元县健康码申领率是多少")[0]
     assert top["citation"]["doc"] == ADDED and "64.24%" in top["text"][slice(*top["highlight"])]
 
-    (small_corpus / "metadata.json").write_text(json.dumps({ADDED: {"publication": "庆元报"}}, ensure_ascii=False), encoding="utf-8")
+    (small_corpus / "metadata.json").write_text(
+        json.dumps({ADDED: {"publication": "庆元报"}}, ensure_ascii=False), encoding="utf-8"
+    )
     relabelled = index_json(small_corpus, index_dir)
-    assert relabelled["documents"]["changed"] == [ADDED] and relabelled["embedded"] == 0, "metadata feeds BM25, not vectors"
+    assert relabelled["documents"]["changed"] == [ADDED] and relabelled["embedded"] == 0, (
+        "metadata feeds BM25, not vectors"
+    )
     assert hits(index_dir, "庆元报", "bm25")[0]["citation"]["doc"] == ADDED, "the BM25 text was rewritten"
 
     (small_corpus / ADDED).unlink()
     removed = index_json(small_corpus, index_dir)
-    assert removed["documents"]["removed"] == [ADDED] and removed["embedded"] == 0 and removed["chunks"] == first["chunks"]
+    assert (
+        removed["documents"]["removed"] == [ADDED]
+        and removed["embedded"] == 0
+        and removed["chunks"] == first["chunks"]
+    )
     for mode in ("hybrid", "dense", "bm25"):
         assert all(h["citation"]["doc"] == SMALL for h in hits(index_dir, "庆元县健康码申领率", mode)), mode
     assert index_json(small_corpus, index_dir)["rebuilt"] is False
@@ -77,7 +88,9 @@ def test_a_killed_rebuild_leaves_the_served_build_and_the_next_run_cleans_up(sma
     before = index_json(small_corpus, index_dir)
     proc = subprocess.Popen(
         [QA, "index", str(small_corpus), "--index-dir", str(index_dir), "--store", "milvus", "--force"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         seen = ""
@@ -93,17 +106,42 @@ def test_a_killed_rebuild_leaves_the_served_build_and_the_next_run_cleans_up(sma
     assert out.returncode == 0, out.stderr
     assert "dropped collections no build is served from" in out.stderr
     after = json.loads(out.stdout)
-    assert after["embedding"]["embedded"] == 0, after["embedding"]  # the served build is unchanged: nothing to embed
-    assert after | {"seconds": 0, "embedding": None} == before | {"seconds": 0, "embedding": None, "rebuilt": False, "embedded": 0, "reused": before["chunks"], "sentences": {"embedded": 0, "reused": 0}, "documents": {"added": [], "changed": [], "removed": [], "unchanged": 1}}
+    assert after["embedding"]["embedded"] == 0, after[
+        "embedding"
+    ]  # the served build is unchanged: nothing to embed
+    assert after | {"seconds": 0, "embedding": None} == before | {
+        "seconds": 0,
+        "embedding": None,
+        "rebuilt": False,
+        "embedded": 0,
+        "reused": before["chunks"],
+        "sentences": {"embedded": 0, "reused": 0},
+        "documents": {"added": [], "changed": [], "removed": [], "unchanged": 1},
+    }
 
 
 def test_an_unreachable_milvus_is_one_line_and_a_503(tmp_path):
     out = subprocess.run(
-        [QA, "search", "健康码", "--store", "milvus", "--milvus-uri", "http://127.0.0.1:9", "--index-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            QA,
+            "search",
+            "健康码",
+            "--store",
+            "milvus",
+            "--milvus-uri",
+            "http://127.0.0.1:9",
+            "--index-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 2
-    assert out.stderr.startswith("error: cannot reach Milvus at http://127.0.0.1:9") and out.stderr.count("\n") == 1, out.stderr
+    assert (
+        out.stderr.startswith("error: cannot reach Milvus at http://127.0.0.1:9")
+        and out.stderr.count("\n") == 1
+    ), out.stderr
 
     from qa.settings import Settings
 

@@ -90,8 +90,13 @@ def test_stream_gives_the_same_answer_and_citations_in_the_last_chunk(client):
     assert {c.object for c in chunks} == {"chat.completion.chunk"} and len({c.id for c in chunks}) == 1
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == plain.content
     last = chunks[-1].choices[0]
-    assert last.finish_reason == "stop" and [c.choices[0].finish_reason for c in chunks[:-1]] == [None] * (len(chunks) - 1)
-    assert last.delta.citations == plain.citations and last.delta.citations[0]["doc"] == "000_03be0d9acd7aceea.txt"
+    assert last.finish_reason == "stop" and [c.choices[0].finish_reason for c in chunks[:-1]] == [None] * (
+        len(chunks) - 1
+    )
+    assert (
+        last.delta.citations == plain.citations
+        and last.delta.citations[0]["doc"] == "000_03be0d9acd7aceea.txt"
+    )
     assert last.delta.abstained is False and last.delta.question == Q and last.delta.generated is False
 
 
@@ -110,9 +115,17 @@ def test_raw_stream_ends_with_done(server_url):
 
 
 def test_follow_up_uses_the_conversation(client):
-    first = client.chat.completions.create(model="wenyuan", messages=[user("遂昌有多少家企业开工复工？")]).choices[0].message
+    first = (
+        client.chat.completions.create(model="wenyuan", messages=[user("遂昌有多少家企业开工复工？")])
+        .choices[0]
+        .message
+    )
     assert "299家" in first.content
-    messages = [user("遂昌有多少家企业开工复工？"), {"role": "assistant", "content": first.content}, user("平湖呢？")]
+    messages = [
+        user("遂昌有多少家企业开工复工？"),
+        {"role": "assistant", "content": first.content},
+        user("平湖呢？"),
+    ]
     follow = client.chat.completions.create(model="wenyuan", messages=messages).choices[0].message
     assert "平湖" in follow.question and "遂昌" not in follow.question
     assert "597家" in follow.content and "299家" not in follow.content
@@ -122,9 +135,19 @@ def test_follow_up_uses_the_conversation(client):
 def test_system_messages_and_content_parts_as_open_webui_sends_them(client):
     plain = client.chat.completions.create(model="wenyuan", messages=[user(Q)]).choices[0].message
     parts = [{"type": "text", "text": Q[:6]}, {"type": "text", "text": Q[6:]}]
-    messages = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": parts}]
+    messages = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": parts},
+    ]
     reply = client.chat.completions.create(
-        model="wenyuan", messages=messages, temperature=0.2, top_p=0.9, max_tokens=512, stop=["\n\n\n"], user="u1", n=1
+        model="wenyuan",
+        messages=messages,
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=512,
+        stop=["\n\n\n"],
+        user="u1",
+        n=1,
     )
     assert reply.choices[0].message.content == plain.content
 
@@ -140,7 +163,11 @@ def test_off_topic_is_declined_with_nearest_passages_for_reference(client, strea
         extra = client.chat.completions.create(model="wenyuan", messages=messages).choices[0].message
         content = extra.content
     assert extra.abstained is True and extra.citations == []
-    assert content.startswith("资料中没有找到相关内容。") and "\n\n参考：\n- 《" in content and "[1]" not in content
+    assert (
+        content.startswith("资料中没有找到相关内容。")
+        and "\n\n参考：\n- 《" in content
+        and "[1]" not in content
+    )
 
 
 @pytest.mark.parametrize(
@@ -157,7 +184,11 @@ def test_off_topic_is_declined_with_nearest_passages_for_reference(client, strea
 def test_bad_requests_raise_the_sdk_error_for_their_status(client, messages, extra, status):
     with pytest.raises(openai.UnprocessableEntityError) as caught:
         client.chat.completions.create(model="wenyuan", messages=messages, **extra)
-    assert caught.value.status_code == status and caught.value.type == "invalid_request_error" and caught.value.message
+    assert (
+        caught.value.status_code == status
+        and caught.value.type == "invalid_request_error"
+        and caught.value.message
+    )
 
 
 def test_unknown_model_is_not_found(client):
@@ -169,7 +200,9 @@ def test_unknown_model_is_not_found(client):
 
 
 def test_invalid_json_is_a_bad_request(server_url):
-    resp = httpx.post(f"{server_url}/v1/chat/completions", content=b"{bad", headers={"Content-Type": "application/json"})
+    resp = httpx.post(
+        f"{server_url}/v1/chat/completions", content=b"{bad", headers={"Content-Type": "application/json"}
+    )
     assert_openai_error(resp, 400, "invalid_json")
 
 
@@ -177,7 +210,9 @@ def test_errors_on_v1_use_openai_shape_and_api_keeps_its_own(server_url):
     big = b" " * 1_100_000  # over the default WENYUAN_MAX_BODY_BYTES
     json_type = {"Content-Type": "application/json"}
     with httpx.Client(base_url=server_url, timeout=30) as http:
-        assert_openai_error(http.post("/v1/chat/completions", content=big, headers=json_type), 413, "payload_too_large")
+        assert_openai_error(
+            http.post("/v1/chat/completions", content=big, headers=json_type), 413, "payload_too_large"
+        )
         assert_openai_error(http.get("/v1/nothing"), 404, "not_found")
         assert_openai_error(http.get("/v1/chat/completions"), 405, "method_not_allowed")
         assert_error(http.post("/api/chat", content=big, headers=json_type), 413, "payload_too_large")
@@ -195,16 +230,23 @@ def test_token_is_required_on_v1_when_set(token_server):
     assert_openai_error(resp, 401, "invalid_api_key")
     assert resp.headers["www-authenticate"] == "Bearer"
     with OpenAI(base_url=f"{token_server}/v1", api_key=TOKEN, max_retries=0) as right:
-        assert "64.24%" in right.chat.completions.create(model="wenyuan", messages=[user(Q)]).choices[0].message.content
+        assert (
+            "64.24%"
+            in right.chat.completions.create(model="wenyuan", messages=[user(Q)]).choices[0].message.content
+        )
     # /api reads stay open with a token set.
-    assert httpx.post(f"{token_server}/api/chat", json={"messages": [user(Q)]}, timeout=120).status_code == 200
+    assert (
+        httpx.post(f"{token_server}/api/chat", json={"messages": [user(Q)]}, timeout=120).status_code == 200
+    )
 
 
 def test_streams_give_their_model_slot_back(token_server):
     """The token server admits one question at a time: a slot kept by a stream would make the next one 503."""
     with OpenAI(base_url=f"{token_server}/v1", api_key=TOKEN, max_retries=0, timeout=120) as c:
         for _ in range(3):
-            assert "64.24%" in "".join(x.choices[0].delta.content or "" for x in streamed(c, [user(Q)]) if x.choices)
+            assert "64.24%" in "".join(
+                x.choices[0].delta.content or "" for x in streamed(c, [user(Q)]) if x.choices
+            )
         with c.chat.completions.create(model="wenyuan", messages=[user(Q)], stream=True) as abandoned:
             next(iter(abandoned))
         deadline, status = time.monotonic() + 30, 503
@@ -226,7 +268,11 @@ def llm_server(settings):
     from tests.llm_standin import running
 
     with running() as standin:
-        update = {"llm_base_url": standin.base_url, "llm_model": "standin-7b", "llm_api_key": SecretStr("sk-test")}
+        update = {
+            "llm_base_url": standin.base_url,
+            "llm_model": "standin-7b",
+            "llm_api_key": SecretStr("sk-test"),
+        }
         with live_server(settings.model_copy(update=update)) as url:
             yield url, standin
 
@@ -253,22 +299,30 @@ def test_generated_answers_are_verified_on_v1_too(llm_server):
     assert plain.content.startswith(f"{fact}[1]。\n\n来源：\n- [1] 《{QINGYUAN}》")
     assert "".join(x.choices[0].delta.content or "" for x in chunks) == plain.content
     last = chunks[-1].choices[0].delta
-    assert last.generated is True and last.citations == plain.citations and last.unsupported == plain.unsupported
+    assert (
+        last.generated is True and last.citations == plain.citations and last.unsupported == plain.unsupported
+    )
 
 
 def preflight(url: str, origin: str) -> httpx.Response:
-    return httpx.options(url, headers={
-        "Origin": origin,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-stainless-timeout",
-    })
+    return httpx.options(
+        url,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-stainless-timeout",
+        },
+    )
 
 
 def test_allowed_web_origins_may_call_v1_from_a_browser(token_server):
     ok = preflight(f"{token_server}/v1/chat/completions", ORIGIN)
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == ORIGIN
     assert {"authorization", "content-type"} <= set(ok.headers["access-control-allow-headers"].split(","))
-    assert "access-control-allow-origin" not in preflight(f"{token_server}/v1/chat/completions", "https://other.example").headers
+    assert (
+        "access-control-allow-origin"
+        not in preflight(f"{token_server}/v1/chat/completions", "https://other.example").headers
+    )
     body = {"model": "wenyuan", "messages": [user(Q)]}
     headers = {"Origin": ORIGIN, "Authorization": f"Bearer {TOKEN}"}
     answer = httpx.post(f"{token_server}/v1/chat/completions", json=body, headers=headers, timeout=120)
@@ -285,7 +339,9 @@ def test_no_web_origin_is_allowed_by_default(server_url):
 def test_openai_client_example(server_url):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "openai_client.py"), "--url", f"{server_url}/v1"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "models: ['wenyuan']" in proc.stdout

@@ -62,7 +62,9 @@ def test_schema():
         assert all(isinstance(a, str) and a.strip() for a in q["answers"]), (
             f"line {lineno}: answers must be non-empty strings"
         )
-        assert q.get("expects") is None or q["expects"] in EXPECTS, f"line {lineno}: bad expects {q['expects']!r}"
+        assert q.get("expects") is None or q["expects"] in EXPECTS, (
+            f"line {lineno}: bad expects {q['expects']!r}"
+        )
 
 
 def test_ids_unique():
@@ -123,7 +125,9 @@ def test_each_expected_answer_type_has_enough_answerable_questions():
     for parity, half in ((1, "dev (odd ids)"), (0, "held-out (even ids)")):
         part = Counter(q.get("expects") for q in answerable if _id_number(q["id"]) % 2 == parity)
         for e in sorted(EXPECTS):
-            assert part[e] >= MIN_PER_EXPECTS_HALF, f"{half}: expects {e!r} has only {part[e]} answerable questions"
+            assert part[e] >= MIN_PER_EXPECTS_HALF, (
+                f"{half}: expects {e!r} has only {part[e]} answerable questions"
+            )
 
 
 def test_loader_reads_expects_as_in_the_file():
@@ -134,9 +138,19 @@ def test_loader_reads_expects_as_in_the_file():
 @pytest.mark.parametrize("value", ["who", "", 3, ["person"]])
 def test_loader_rejects_unknown_expects_with_line_number(tmp_path, value):
     path = tmp_path / "q.jsonl"
-    good = {"id": "a", "question": "谁主持会议", "answers": ["蓝伶俐"], "doc": "x.txt", "type": "factoid", "expects": "person"}
+    good = {
+        "id": "a",
+        "question": "谁主持会议",
+        "answers": ["蓝伶俐"],
+        "doc": "x.txt",
+        "type": "factoid",
+        "expects": "person",
+    }
     bad = dict(good, id="b", expects=value)
-    path.write_text(json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=r"q\.jsonl:2: expects must be one of"):
         load_questions(path)
 
@@ -145,8 +159,22 @@ def test_loader_accepts_missing_and_null_expects(tmp_path):
     path = tmp_path / "q.jsonl"
     rows = [
         {"id": "a", "question": "会议开了吗", "answers": ["召开"], "doc": "x.txt", "type": "factoid"},
-        {"id": "b", "question": "为什么要戴口罩", "answers": ["防护"], "doc": "x.txt", "type": "factoid", "expects": None},
-        {"id": "c", "question": "哪天召开", "answers": ["3月3日"], "doc": "x.txt", "type": "factoid", "expects": "date"},
+        {
+            "id": "b",
+            "question": "为什么要戴口罩",
+            "answers": ["防护"],
+            "doc": "x.txt",
+            "type": "factoid",
+            "expects": None,
+        },
+        {
+            "id": "c",
+            "question": "哪天召开",
+            "answers": ["3月3日"],
+            "doc": "x.txt",
+            "type": "factoid",
+            "expects": "date",
+        },
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert [q.expects for q in load_questions(path)] == [None, None, "date"]

@@ -50,7 +50,9 @@ def test_remote_vectors_match_the_bundled_model_and_prefixes_are_sent_once(embed
         sent = standin.inputs
         assert all(t.startswith(("passage: ", "query: ")) for t in sent)
         assert not any(t.startswith(("passage: passage: ", "query: query: ")) for t in sent)
-        assert all(body["encoding_format"] == encoding and body["model"] == "standin-e5" for body in standin.bodies)
+        assert all(
+            body["encoding_format"] == encoding and body["model"] == "standin-e5" for body in standin.bodies
+        )
 
 
 def test_429_503_dropped_connections_and_shuffled_data_still_give_every_vector_in_place(fixed):
@@ -60,7 +62,9 @@ def test_429_503_dropped_connections_and_shuffled_data_still_give_every_vector_i
     vectors = remote.encode_passages(TEXTS)
     assert np.allclose(vectors, expected(TEXTS), atol=1e-6)
     assert remote.retries == 4
-    assert time.perf_counter() - started >= 0.3  # Retry-After was honoured (two requests in flight wait at once)
+    assert (
+        time.perf_counter() - started >= 0.3
+    )  # Retry-After was honoured (two requests in flight wait at once)
 
 
 @pytest.mark.parametrize("status", [413, 422])
@@ -86,7 +90,10 @@ def test_errors_retrying_cannot_fix_are_not_retried(fixed, status):
 
 @pytest.mark.parametrize(
     "faults, message",
-    [(Faults(empty=1), "returned 0 vectors for 4 texts"), (Faults(wrong_dimension=1), "383-dimensional vectors where 384")],
+    [
+        (Faults(empty=1), "returned 0 vectors for 4 texts"),
+        (Faults(wrong_dimension=1), "383-dimensional vectors where 384"),
+    ],
 )
 def test_an_answer_that_is_not_one_vector_per_text_stops_with_one_line(fixed, faults, message):
     remote = client(fixed, concurrency=1)
@@ -119,25 +126,50 @@ def test_each_attempt_has_its_timeout(fixed):
 
 def test_over_long_inputs_are_measured_and_reported(fixed):
     notes: list[str] = []
-    remote = OpenAIEmbedder(RemoteConfig(fixed.base_url, "m", max_chars=40, backoff_s=0.01), warn=notes.append)
+    remote = OpenAIEmbedder(
+        RemoteConfig(fixed.base_url, "m", max_chars=40, backoff_s=0.01), warn=notes.append
+    )
     remote.encode_passages(["短句", "长" * 45, "长" * 60])
     assert remote.long_inputs == 2 and remote.longest_input == 60
     assert notes == [notes[0]] and "2 of 3 texts are longer than 40 characters (longest 60)" in notes[0]
-    fixed.faults = Faults(max_chars=50)  # a server that refuses an over-long text (TEI without truncation: 422)
+    fixed.faults = Faults(
+        max_chars=50
+    )  # a server that refuses an over-long text (TEI without truncation: 422)
     with pytest.raises(WenyuanError, match="refused a text of 60 characters as too long"):
         remote.encode_passages(["短句", "长" * 60])
 
 
 def test_an_unreachable_server_fails_in_one_line(tmp_path, small_corpus):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     url = f"http://127.0.0.1:{free_port()}/v1"
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "index", str(small_corpus), "--index-dir", str(tmp_path / "idx"),
-         "--embedder", "openai", "--embed-url", url, "--embed-model", "e5"],
-        capture_output=True, text=True, timeout=120, env=env,
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            str(small_corpus),
+            "--index-dir",
+            str(tmp_path / "idx"),
+            "--embedder",
+            "openai",
+            "--embed-url",
+            url,
+            "--embed-model",
+            "e5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert proc.returncode == 2 and lines == [f"error: cannot reach the embedding server at {url}/embeddings: [Errno 111] Connection refused"]
+    assert proc.returncode == 2 and lines == [
+        f"error: cannot reach the embedding server at {url}/embeddings: [Errno 111] Connection refused"
+    ]
     assert "Traceback" not in proc.stderr and not (tmp_path / "idx" / "manifest.json").exists()
 
 

@@ -43,12 +43,34 @@ def qa_index(standin, index_dir: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "WENYUAN_EMBED_BATCH_SIZE": str(BATCH), "WENYUAN_EMBED_CONCURRENCY": str(CONCURRENCY),
+        "WENYUAN_EMBED_BATCH_SIZE": str(BATCH),
+        "WENYUAN_EMBED_CONCURRENCY": str(CONCURRENCY),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", str(SEEDS), "--index-dir", str(index_dir), "--json", "--embedder", "openai",
-         "--embed-url", standin.base_url, "--embed-model", "e5", "--passage-prefix", "passage: ", "--query-prefix", "query: "],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            str(SEEDS),
+            "--index-dir",
+            str(index_dir),
+            "--json",
+            "--embedder",
+            "openai",
+            "--embed-url",
+            standin.base_url,
+            "--embed-model",
+            "e5",
+            "--passage-prefix",
+            "passage: ",
+            "--query-prefix",
+            "query: ",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -56,13 +78,26 @@ def build_files(index_dir: Path) -> tuple[list, np.ndarray, np.ndarray, list[byt
     build = index_dir / store.read_manifest(index_dir).build
     _, vectors = vector_index.stored_vectors(vector_index.load(build / store.VECTORS))
     sentences = np.load(build / sentence_index.VECTORS, allow_pickle=False)
-    return store.read_json(build / store.CHUNKS), vectors, sentences, store.load_keys(build / sentence_index.KEYS)
+    return (
+        store.read_json(build / store.CHUNKS),
+        vectors,
+        sentences,
+        store.load_keys(build / sentence_index.KEYS),
+    )
 
 
 def test_a_killed_run_resumes_and_equals_an_uninterrupted_build(tmp_path):
     with running("precomputed") as standin:
-        reference = Settings(index_dir=tmp_path / "whole", embedder="openai", embed_url=standin.base_url, embed_model="e5",
-                             query_prefix="query: ", passage_prefix="passage: ", embed_batch_size=BATCH, embed_concurrency=CONCURRENCY)
+        reference = Settings(
+            index_dir=tmp_path / "whole",
+            embedder="openai",
+            embed_url=standin.base_url,
+            embed_model="e5",
+            query_prefix="query: ",
+            passage_prefix="passage: ",
+            embed_batch_size=BATCH,
+            embed_concurrency=CONCURRENCY,
+        )
         build_index(SEEDS, reference, embedder_for(reference), progress=False)
         whole = len(corpus_texts(standin.inputs))
         standin.inputs.clear()
@@ -71,7 +106,11 @@ def test_a_killed_run_resumes_and_equals_an_uninterrupted_build(tmp_path):
         index_dir = tmp_path / "killed"
         proc = qa_index(standin, index_dir)
         deadline = time.monotonic() + 120
-        while len(corpus_texts(standin.inputs)) < whole // 2 and time.monotonic() < deadline and proc.poll() is None:
+        while (
+            len(corpus_texts(standin.inputs)) < whole // 2
+            and time.monotonic() < deadline
+            and proc.poll() is None
+        ):
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -88,12 +127,18 @@ def test_a_killed_run_resumes_and_equals_an_uninterrupted_build(tmp_path):
         second = len(corpus_texts(standin.inputs))
     assert report["resumed"] > 0 and report["embedded"] == second
     again = first + second - whole
-    print(f"resume: {whole} texts; the killed run sent {first}, the second {second} ({report['resumed']} resumed): {again} embedded again")
-    assert 0 <= again <= BATCH * CONCURRENCY, (first, second, whole)  # at most one batch per request in flight
+    print(
+        f"resume: {whole} texts; the killed run sent {first}, the second {second} ({report['resumed']} resumed): {again} embedded again"
+    )
+    assert 0 <= again <= BATCH * CONCURRENCY, (
+        first,
+        second,
+        whole,
+    )  # at most one batch per request in flight
     assert "embedding sentences:" in err and "texts/s" in err  # progress on stderr even with --json
     assert not (index_dir / resume_cache.FOLDER).exists()
     for mine, theirs in zip(build_files(index_dir), build_files(reference.index_dir)):
-        assert (np.array_equal(mine, theirs) if isinstance(mine, np.ndarray) else mine == theirs)
+        assert np.array_equal(mine, theirs) if isinstance(mine, np.ndarray) else mine == theirs
 
 
 class Failing(Delegating):
@@ -116,9 +161,13 @@ def test_a_local_model_run_resumes_from_the_batches_it_kept(small_corpus, tmp_pa
     with pytest.raises(RuntimeError, match="dies here"):
         build_index(small_corpus, s, Failing(embedder, 2), progress=False)
     assert store.read_manifest(s.index_dir) is None
-    assert len(list((s.index_dir / resume_cache.FOLDER).rglob("*.keys.npy"))) == 2  # one file pair per finished call
+    assert (
+        len(list((s.index_dir / resume_cache.FOLDER).rglob("*.keys.npy"))) == 2
+    )  # one file pair per finished call
     report = build_index(small_corpus, s, embedder, progress=False)
-    assert report.embedding.resumed > CHECKPOINT  # the two calls that finished: all the passages and a window of sentences
+    assert (
+        report.embedding.resumed > CHECKPOINT
+    )  # the two calls that finished: all the passages and a window of sentences
     assert report.embedding.resumed + report.embedding.embedded == whole.embedding.embedded
     mine, theirs = build_files(s.index_dir), build_files(tmp_path / "whole")
     assert mine[0] == theirs[0] and mine[3] == theirs[3]
@@ -134,5 +183,7 @@ def test_progress_says_texts_rate_eta_and_retries():
     meter.close()
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("embedding passages: 50/200 texts (25%), ") and "texts/s, ETA " in lines[0]
-    assert re.fullmatch(r"embedding passages: 200/200 texts \(100%\), [\d.]+ texts/s, ETA 0s, \d+ retries", lines[-1])
+    assert re.fullmatch(
+        r"embedding passages: 200/200 texts \(100%\), [\d.]+ texts/s, ETA 0s, \d+ retries", lines[-1]
+    )
     assert duration(3725) == "1h02m" and duration(185) == "3m05s" and duration(12) == "12s"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.search.fusion import reciprocal_rank, weighted_sum
 from qa.index.lexical import LexicalIndex
+from qa.search.fusion import reciprocal_rank, weighted_sum
 from qa.text.tokenize import Segmenter
 from tests.conftest import SEEDS
 
@@ -44,7 +44,9 @@ def test_each_mode_finds_the_paragraph(engine, mode):
     ranks = [h.rank for h in result.hits]
     assert ranks == list(range(1, len(ranks) + 1))
     for h in result.hits:
-        assert h.scores.fused == (h.scores.dense if mode == "dense" else h.scores.bm25 if mode == "bm25" else h.scores.fused)
+        assert h.scores.fused == (
+            h.scores.dense if mode == "dense" else h.scores.bm25 if mode == "bm25" else h.scores.fused
+        )
         if mode == "dense":
             assert h.scores.bm25 is None
         if mode == "bm25":
@@ -107,7 +109,9 @@ def test_place_scoping_moves_other_places_last():
 def test_local_index_finds_documents_naming_a_place(engine):
     index = engine.retriever.index
     pinghu = "002_376477d7800202f4.txt"
-    assert index.mentioning(set(index.documents), ["平湖"]) == {pinghu}, "the edition name 嘉兴日报·平湖版 counts"
+    assert index.mentioning(set(index.documents), ["平湖"]) == {pinghu}, (
+        "the edition name 嘉兴日报·平湖版 counts"
+    )
     assert index.mentioning({pinghu}, ["遂昌"]) == set()
 
 

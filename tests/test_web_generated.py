@@ -16,7 +16,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import HEALTH_QUESTION, OUTPUT, PHONE, ask, browser, checked_page, no_horizontal_scroll, open_page  # noqa: E402,F401
+from tests.test_web_page import (
+    HEALTH_QUESTION,
+    OUTPUT,
+    PHONE,
+    ask,
+    checked_page,
+    no_horizontal_scroll,
+    open_page,
+)  # noqa: E402,F401
 
 FACT = "截至3月1日，庆元县申领健康码共89423人，申领率为64.24%"
 INVENTED = "庆元县健康码申领率比嘉兴市高出12.5个百分点"
@@ -49,7 +57,9 @@ def fact_passage(body: dict) -> int:
 
 def test_generated_answer_streams_and_is_marked(page, standin):
     standin.reply(
-        lambda b: f"{FACT}[{fact_passage(b)}]。{INVENTED}[{fact_passage(b)}]。排名全市第一[{fact_passage(b)}]。",
+        lambda b: (
+            f"{FACT}[{fact_passage(b)}]。{INVENTED}[{fact_passage(b)}]。排名全市第一[{fact_passage(b)}]。"
+        ),
         chunk_chars=4,
         pause_s=0.15,
     )

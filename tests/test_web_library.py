@@ -19,7 +19,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import OUTPUT, PHONE, ROOT, ask, browser, checked_page, no_horizontal_scroll, open_page  # noqa: E402,F401
+from tests.test_web_page import (
+    OUTPUT,
+    PHONE,
+    ROOT,
+    ask,
+    checked_page,
+    no_horizontal_scroll,
+    open_page,
+)  # noqa: E402,F401
 
 TOKEN = "library-test-token"
 SEED_COUNT = 5
@@ -63,7 +71,9 @@ def library_settings(tmp_path_factory, embedder):
     for path in SEEDS.iterdir():
         if path.suffix in (".txt", ".json"):
             shutil.copy(path, corpus / path.name)
-    settings = Settings(index_dir=tmp_path_factory.mktemp("library-index"), corpus_dir=corpus, api_token=TOKEN)
+    settings = Settings(
+        index_dir=tmp_path_factory.mktemp("library-index"), corpus_dir=corpus, api_token=TOKEN
+    )
     build_index(corpus, settings, embedder, progress=False)
     return settings
 
@@ -136,7 +146,9 @@ def indexed(item) -> tuple[int, int]:
 
 
 def session_token(page):
-    return page.evaluate("() => [sessionStorage.getItem('wenyuan.token'), localStorage.getItem('wenyuan.token')]")
+    return page.evaluate(
+        "() => [sessionStorage.getItem('wenyuan.token'), localStorage.getItem('wenyuan.token')]"
+    )
 
 
 # ------------------------------------------------------------------- tests
@@ -174,7 +186,9 @@ def test_upload_ask_and_delete_through_the_panel(library_page):
     # One file at a time, in order; the first shows an indeterminate bar and elapsed seconds.
     wait_for_held(page, held, 1)
     request = held[0].request
-    assert request.url.endswith("/api/documents/%E9%9D%92%E7%94%B0%E5%8E%BF%E5%A4%8D%E5%B7%A5%E5%A4%8D%E4%BA%A7.txt")
+    assert request.url.endswith(
+        "/api/documents/%E9%9D%92%E7%94%B0%E5%8E%BF%E5%A4%8D%E5%B7%A5%E5%A4%8D%E4%BA%A7.txt"
+    )
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "text/plain; charset=utf-8"
     assert request.post_data_buffer == QINGTIAN_TEXT.encode("utf-8"), "the file's raw bytes"
@@ -233,7 +247,9 @@ def test_upload_ask_and_delete_through_the_panel(library_page):
     expect(document(page, QINGTIAN)).to_have_count(0, timeout=60_000)
     expect(documents(page)).to_have_count(SEED_COUNT + 1)
     expect(page.get_by_test_id("library-status")).to_contain_text("已删除")
-    assert len(deletes) == 1 and deletes[0].endswith("/api/documents/%E9%9D%92%E7%94%B0%E5%8E%BF%E5%A4%8D%E5%B7%A5%E5%A4%8D%E4%BA%A7.txt")
+    assert len(deletes) == 1 and deletes[0].endswith(
+        "/api/documents/%E9%9D%92%E7%94%B0%E5%8E%BF%E5%A4%8D%E5%B7%A5%E5%A4%8D%E4%BA%A7.txt"
+    )
 
     # The deleted page is no longer cited.
     after = ask(page, QINGTIAN_QUESTION)
@@ -298,8 +314,12 @@ def test_a_pdf_uploads_through_the_panel_and_is_cited_by_page(library_page, libr
     made.two_columns(tmp_path / "page.pdf")
     page.get_by_test_id("upload-input").set_input_files(
         [
-            {"name": "渔港.pdf", "mimeType": "application/pdf", "buffer": (tmp_path / "page.pdf").read_bytes()},
-            {"name": "表格.csv", "mimeType": "text/csv", "buffer": "a,b\n".encode()},
+            {
+                "name": "渔港.pdf",
+                "mimeType": "application/pdf",
+                "buffer": (tmp_path / "page.pdf").read_bytes(),
+            },
+            {"name": "表格.csv", "mimeType": "text/csv", "buffer": b"a,b\n"},
         ]
     )
     rows = page.get_by_test_id("upload-item")
@@ -307,11 +327,17 @@ def test_a_pdf_uploads_through_the_panel_and_is_cited_by_page(library_page, libr
     expect(rows.nth(1)).to_have_class(re.compile("is-error"))
     expect(rows.nth(1)).to_contain_text(".pdf")
     expect(document(page, "渔港.pdf")).to_be_visible(timeout=60_000)
-    hits = httpx.post(f"{library_url}/api/search", json={"question": "乍浦镇渔港码头新建泊位可同时停靠多少艘渔船", "k": 5}, timeout=60).json()["hits"]
+    hits = httpx.post(
+        f"{library_url}/api/search",
+        json={"question": "乍浦镇渔港码头新建泊位可同时停靠多少艘渔船", "k": 5},
+        timeout=60,
+    ).json()["hits"]
     cited = next(h["citation"] for h in hits if h["citation"]["doc"] == "渔港.pdf")
     assert cited["format"] == "pdf" and cited["page_start"] == 1
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    assert httpx.delete(f"{library_url}/api/documents/渔港.pdf", headers=headers, timeout=180).status_code == 200
+    assert (
+        httpx.delete(f"{library_url}/api/documents/渔港.pdf", headers=headers, timeout=180).status_code == 200
+    )
 
 
 def test_phone_layout(browser, library_url):
@@ -354,12 +380,16 @@ def test_uploads_disabled_without_a_server_token(browser, library_settings):
 
 
 @local_only  # the bar fills with the local writer's counts
-def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(browser, small_corpus, tmp_path, embedder):
+def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(
+    browser, small_corpus, tmp_path, embedder
+):
     """A server that finds a document in its folder that its build lacks, and answers every write 202 at once."""
     from tests.conftest import built
     from tests.write_load import big_document
 
-    settings = built(small_corpus, embedder, index_dir=tmp_path / "index", api_token=TOKEN, document_write_hold_s=0)
+    settings = built(
+        small_corpus, embedder, index_dir=tmp_path / "index", api_token=TOKEN, document_write_hold_s=0
+    )
     leftover = "断电前上传.txt"  # as a crash mid-upload leaves it: in the folder, not in the build
     (small_corpus / leftover).write_text(big_document(40, "断"), encoding="utf-8")
     with live_server(settings) as url:
@@ -378,7 +408,9 @@ def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(browser,
                 upload(page, ("长篇专题.txt", big_document(20, "长")))
             assert caught.value.status == 202 and caught.value.headers["location"].startswith("/api/jobs/")
             row = page.get_by_test_id("upload-item")
-            expect(row).to_contain_text(re.compile(r"正在索引：嵌入(段落|句子) \d+/\d+ · \d+%"), timeout=120_000)
+            expect(row).to_contain_text(
+                re.compile(r"正在索引：嵌入(段落|句子) \d+/\d+ · \d+%"), timeout=120_000
+            )
             expect(row.get_by_test_id("upload-progress")).to_have_class(re.compile("is-determinate"))
             chunks, embedded = indexed(row)
             assert chunks >= 10 and embedded == chunks

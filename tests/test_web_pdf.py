@@ -16,9 +16,9 @@ from __future__ import annotations
 import shutil
 
 import httpx
+import made_documents as made
 import pytest
 
-import made_documents as made
 from tests.conftest import SEEDS, SMALL, live_server
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -96,7 +96,11 @@ def _quoted_lines(drawn: made.Drawn, quote: str, name: str = "port.pdf") -> list
     """(x0, x1, baseline) of each drawn body line of page 2 holding part of ``quote``, on the page as it is shown."""
     crop = LAYOUTS[name][1]
     dx, dy = (0.0, 0.0) if crop is None else (crop[0], made.PAGE[1] - crop[3])
-    lines = [(p, t, x - dx, baseline - dy, size) for p, t, x, baseline, size in drawn.lines if p == 2 and size == made.SIZE]
+    lines = [
+        (p, t, x - dx, baseline - dy, size)
+        for p, t, x, baseline, size in drawn.lines
+        if p == 2 and size == made.SIZE
+    ]
     text = "".join(d[1] for d in lines)
     at = text.index(quote)
     out, offset = [], 0
@@ -115,7 +119,9 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
     settings, drawn, name = request.getfixturevalue(indexed)
     with live_server(settings) as url, checked_page(browser, url) as page:
         violations: list[str] = []
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+        )
         reply = ask(page, QUESTION)
         assert made.RIGHT[1] in reply.inner_text(), "the market sentence is quoted"
         reply.get_by_test_id("citation-marker").first.click()
@@ -141,26 +147,39 @@ def test_pdf_citation_opens_its_page_with_the_quoted_lines_highlighted(browser, 
             assert box["x"] + box["width"] == pytest.approx(page_box["x"] + x1 * scale, abs=PX), (box, x1)
             # The glyphs stand on the baseline: the mark covers their band and not the next line.
             top, bottom = box["y"] - page_box["y"], box["y"] + box["height"] - page_box["y"]
-            assert top <= (baseline - made.SIZE * 0.6) * scale and bottom >= baseline * scale - PX, (box, baseline)
+            assert top <= (baseline - made.SIZE * 0.6) * scale and bottom >= baseline * scale - PX, (
+                box,
+                baseline,
+            )
             assert box["height"] <= made.LEADING * scale, "within its own line"
             dark = canvas.evaluate(DARK_SHARE, [x0, baseline - made.SIZE * 0.8, x1, baseline, width])
             assert dark["inside"] > 0.05, f"the canvas has the quoted characters under the highlight: {dark}"
         first_line = _quoted_lines(drawn, made.RIGHT[0], name)[0]
-        dark = canvas.evaluate(DARK_SHARE, [first_line[0], first_line[2] - made.SIZE * 0.8, first_line[1], first_line[2], width])
+        dark = canvas.evaluate(
+            DARK_SHARE, [first_line[0], first_line[2] - made.SIZE * 0.8, first_line[1], first_line[2], width]
+        )
         assert 0.001 < dark["page"] < 0.5, f"the page is drawn, not blank: {dark}"
         assert dark["inside"] > 0.05, "the paragraph's first line (not quoted) is drawn too"
 
         link = page.get_by_test_id("pdf-source-link")
         assert link.get_attribute("href") == f"/api/documents/{name}/source"
-        assert made.RIGHT[1] in page.get_by_test_id("context-highlight").inner_text(), "the passage as text below the page"
+        assert made.RIGHT[1] in page.get_by_test_id("context-highlight").inner_text(), (
+            "the passage as text below the page"
+        )
         assert not violations, violations
         assert "第 2 页" in page.get_by_test_id("context-panel").inner_text()
 
         worker = httpx.get(f"{url}/pdfjs/build/pdf.worker.min.mjs")
         assert worker.status_code == 200 and worker.headers["content-type"] == "text/javascript"
-        assert "'wasm-unsafe-eval'" in worker.headers["content-security-policy"], "pdf.js's worker may compile its decoders"
-        assert "wasm-unsafe-eval" not in httpx.get(f"{url}/").headers["content-security-policy"], "the page may not"
-        assert httpx.get(f"{url}/pdfjs/cmaps/UniGB-UCS2-H.bcmap").status_code == 200, "the CJK cmaps are served"
+        assert "'wasm-unsafe-eval'" in worker.headers["content-security-policy"], (
+            "pdf.js's worker may compile its decoders"
+        )
+        assert "wasm-unsafe-eval" not in httpx.get(f"{url}/").headers["content-security-policy"], (
+            "the page may not"
+        )
+        assert httpx.get(f"{url}/pdfjs/cmaps/UniGB-UCS2-H.bcmap").status_code == 200, (
+            "the CJK cmaps are served"
+        )
 
 
 def test_without_pdfjs_the_pdf_citation_shows_the_extracted_text(browser, pdf_index, tmp_path) -> None:
@@ -177,13 +196,23 @@ def test_without_pdfjs_the_pdf_citation_shows_the_extracted_text(browser, pdf_in
 def test_the_chat_citation_boxes_the_quoted_sentence_not_the_passage(pdf_index) -> None:
     settings, drawn, _ = pdf_index
     with live_server(settings) as url:
-        chat = httpx.post(f"{url}/api/chat", json={"messages": [{"role": "user", "content": QUESTION}]}, timeout=60).json()
+        chat = httpx.post(
+            f"{url}/api/chat", json={"messages": [{"role": "user", "content": QUESTION}]}, timeout=60
+        ).json()
     assert chat["answer"].startswith(made.RIGHT[1]), chat["answer"]
     cited = chat["citations"][0]
-    hit = next(h for h in chat["hits"] if h["citation"]["start"] == cited["start"] and h["citation"]["doc"] == "port.pdf")
+    hit = next(
+        h
+        for h in chat["hits"]
+        if h["citation"]["start"] == cited["start"] and h["citation"]["doc"] == "port.pdf"
+    )
     assert cited["page_start"] == cited["page_end"] == 2
-    assert len(cited["boxes"]) == 2 < len(hit["citation"]["boxes"]), "the quote's two lines, not the passage's"
+    assert len(cited["boxes"]) == 2 < len(hit["citation"]["boxes"]), (
+        "the quote's two lines, not the passage's"
+    )
     expected = _quoted_lines(drawn, made.RIGHT[1])
     for box, (x0, x1, _) in zip(cited["boxes"], expected):
         assert box["x0"] == pytest.approx(x0, abs=0.01) and box["x1"] == pytest.approx(x1, abs=0.01)
-    assert sum(b["x1"] - b["x0"] for b in cited["boxes"]) == pytest.approx(len(made.RIGHT[1]) * made.SIZE, abs=0.1)
+    assert sum(b["x1"] - b["x0"] for b in cited["boxes"]) == pytest.approx(
+        len(made.RIGHT[1]) * made.SIZE, abs=0.1
+    )

@@ -67,7 +67,9 @@ BAD_NAMES = [
 SURROGATE_BODIES = [
     b'{"text": "\\ud800' + "正文".encode() * 60 + b'"}',
     b'{"text": "' + small_document(1).replace("\n", "\\n").encode() + b'\\udfff"}',
-    b'{"text": "' + small_document(2).replace("\n", "\\n").encode() + b'", "metadata": {"publication": "\\ud83d"}}',
+    b'{"text": "'
+    + small_document(2).replace("\n", "\\n").encode()
+    + b'", "metadata": {"publication": "\\ud83d"}}',
     b'{"text": "x", "\\ud800": 1}',
     b'{"text": "x", "metadata": {"\\udc80": "y"}}',
 ]
@@ -84,10 +86,19 @@ def test_bad_names_and_bodies_are_refused_at_once_while_a_write_indexes(srv, cli
             assert says in error["message"], (name, error["message"])
         for body in SURROGATE_BODIES:
             started = time.monotonic()
-            resp = client.put(f"{srv.url}/api/documents/surrogate.txt", content=body, headers={**AUTH, "Content-Type": "application/json"})
+            resp = client.put(
+                f"{srv.url}/api/documents/surrogate.txt",
+                content=body,
+                headers={**AUTH, "Content-Type": "application/json"},
+            )
             error = assert_error(resp, 422)
-            assert error["code"] in ("unreadable_text", "invalid_request") and time.monotonic() - started < READ_BAR_S
-        assert srv.job(client, job)["state"] in ("queued", "running"), "the refusals came while the write was indexing"
+            assert (
+                error["code"] in ("unreadable_text", "invalid_request")
+                and time.monotonic() - started < READ_BAR_S
+            )
+        assert srv.job(client, job)["state"] in ("queued", "running"), (
+            "the refusals came while the write was indexing"
+        )
     finally:
         assert srv.finish(client, job)["state"] == "done"
     assert srv.files() == files | {"甲专题.txt"}, "nothing of the refused writes reached the folder"
@@ -201,8 +212,10 @@ def test_reads_answer_while_45_uploads_queue_behind_a_large_one(srv, client):
     assert {code for _, _, code in polls} == {200}, polls
     assert max(worst.values()) < READ_BAR_S, worst
     assert len(polls) >= 2 * POLL_S / 3, len(polls)
-    print(f"\nwrite load: {len(polls)} polls, slowest {worst}; slowest upload answer {slowest:.2f} s; statuses "
-          f"{ {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))} }")
+    print(
+        f"\nwrite load: {len(polls)} polls, slowest {worst}; slowest upload answer {slowest:.2f} s; statuses "
+        f"{ {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))} }"
+    )
 
     assert srv.finish(client, big)["state"] == "done"
     for took, resp in answers.values():
@@ -259,6 +272,8 @@ def test_the_queue_refuses_beyond_its_depth_at_once_with_an_estimate():
     idle = WriteQueue(0)
     idle.start()
     try:
-        assert idle.submit(Job("put", "d.txt", 10, lambda job: Outcome(201, {}))), "depth 0: one write at a time, none waiting"
+        assert idle.submit(Job("put", "d.txt", 10, lambda job: Outcome(201, {}))), (
+            "depth 0: one write at a time, none waiting"
+        )
     finally:
         idle.stop()

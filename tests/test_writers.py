@@ -13,23 +13,26 @@ import sys
 import time
 from pathlib import Path
 
-
 from qa.index import store
 from qa.index.local_index import LoadedIndex
 from qa.index.writer_lock import hold
-from tests.conftest import local_only, ROOT, SEEDS, SMALL
+from tests.conftest import ROOT, SEEDS, SMALL, local_only
 
 pytestmark = local_only
 
 QA = str(ROOT / ".venv" / "bin" / "qa")
-BUSY = re.compile(r"^error: another `qa index` \(pid \d+\) is writing .+; nothing was done: run again when it has finished$")
+BUSY = re.compile(
+    r"^error: another `qa index` \(pid \d+\) is writing .+; nothing was done: run again when it has finished$"
+)
 
 
 def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "WENYUAN_INDEX_LOCK_WAIT": "0", **extra}
 
 
-def _index(corpus: Path, index_dir: Path, *flags: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+def _index(
+    corpus: Path, index_dir: Path, *flags: str, env: dict[str, str] | None = None, **popen
+) -> subprocess.Popen:
     return subprocess.Popen(
         [QA, "index", str(corpus), "--index-dir", str(index_dir), "--quiet", *flags],
         stdout=subprocess.PIPE,
@@ -51,7 +54,10 @@ def _builds(index_dir: Path) -> set[str]:
 
 def _searchable(index_dir: Path) -> None:
     out = subprocess.run(
-        [QA, "search", "健康码申领率", "--json", "--index-dir", str(index_dir)], capture_output=True, text=True, timeout=300
+        [QA, "search", "健康码申领率", "--json", "--index-dir", str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["hits"], "the index loads and answers"
@@ -82,7 +88,9 @@ def test_two_writers_at_once_one_builds_the_other_exits_2(small_corpus, tmp_path
         assert BUSY.match(refused.strip()) and refused.count("\n") == 1, refused
         manifest = store.read_manifest(index_dir)
         assert manifest is not None
-        assert _builds(index_dir) == {manifest.build, manifest.previous} - {""}, "only the current and previous build remain"
+        assert _builds(index_dir) == {manifest.build, manifest.previous} - {""}, (
+            "only the current and previous build remain"
+        )
         assert not list(index_dir.glob(".manifest-*"))
     _searchable(index_dir)
 
@@ -133,7 +141,9 @@ def test_kill_9_mid_build_keeps_the_index_and_the_next_run_removes_the_leftovers
     _searchable(index_dir)
 
 
-def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_adds_the_document(small_corpus, tmp_path):
+def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_adds_the_document(
+    small_corpus, tmp_path
+):
     index_dir = tmp_path / "idx"
     rc, err = _finish(_index(small_corpus, index_dir))
     assert rc == 0, err
@@ -143,7 +153,9 @@ def test_kill_9_mid_incremental_build_keeps_the_previous_build_and_the_next_run_
     proc = _index(small_corpus, index_dir)
     _kill_mid_build(proc, index_dir, before.build)
     assert store.read_manifest(index_dir) == before
-    assert {c.doc for c in LoadedIndex.load(index_dir).chunk_list} == {SMALL}, "the previous build is still served"
+    assert {c.doc for c in LoadedIndex.load(index_dir).chunk_list} == {SMALL}, (
+        "the previous build is still served"
+    )
 
     proc = _index(small_corpus, index_dir, "--json")
     out, err = proc.communicate(timeout=600)

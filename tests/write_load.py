@@ -32,7 +32,10 @@ def big_document(paragraphs: int, tag: str = "大") -> str:
     out = [f"{tag}型专题报道汇编"]
     for i in range(paragraphs):
         picked = [_SENTENCES[(i * 7 + j * 13) % len(_SENTENCES)].strip() for j in range(4)]
-        out.append(f"本报讯 第{tag}{i}篇：" + "".join(f"{s[:-1]}（{tag}{i}之{j}）{s[-1]}" for j, s in enumerate(picked)))
+        out.append(
+            f"本报讯 第{tag}{i}篇："
+            + "".join(f"{s[:-1]}（{tag}{i}之{j}）{s[-1]}" for j, s in enumerate(picked))
+        )
     return "\n\n".join(out) + "\n"
 
 
@@ -51,8 +54,14 @@ class Server:
     corpus: Path
     index_dir: Path
 
-    def put(self, client: httpx.Client, name: str, text: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        return client.put(f"{self.url}/api/documents/{name}", content=text.encode("utf-8"), headers={**AUTH, **TEXT, **(headers or {})})
+    def put(
+        self, client: httpx.Client, name: str, text: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return client.put(
+            f"{self.url}/api/documents/{name}",
+            content=text.encode("utf-8"),
+            headers={**AUTH, **TEXT, **(headers or {})},
+        )
 
     def job(self, client: httpx.Client, location: str) -> dict:
         resp = client.get(f"{self.url}{location}")
@@ -74,7 +83,10 @@ class Server:
         deadline = time.monotonic() + within
         while True:
             health = client.get(f"{self.url}/api/health").json()
-            if health["queue"] == {**health["queue"], "running": 0, "waiting": 0} and health["corpus"]["state"] != "updating":
+            if (
+                health["queue"] == {**health["queue"], "running": 0, "waiting": 0}
+                and health["corpus"]["state"] != "updating"
+            ):
                 return health
             assert time.monotonic() < deadline, health
             time.sleep(0.5)

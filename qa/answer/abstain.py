@@ -46,10 +46,23 @@ class Evidence:
 
     def vector(self) -> list[float]:
         """The values in ``EVIDENCE`` order, as the decline model and its training rows read them."""
-        return [float(self.dense_top or 0.0), self.coverage_top, *(float(getattr(self, f)) for f in EVIDENCE[2:])]
+        return [
+            float(self.dense_top or 0.0),
+            self.coverage_top,
+            *(float(getattr(self, f)) for f in EVIDENCE[2:]),
+        ]
 
 
-EVIDENCE = ("dense_top", "coverage_top", "untyped", "missing_time", "missing_count", "unknown_place", "latin", "names_corpus")
+EVIDENCE = (
+    "dense_top",
+    "coverage_top",
+    "untyped",
+    "missing_time",
+    "missing_count",
+    "unknown_place",
+    "latin",
+    "names_corpus",
+)
 
 
 def is_latin(question: str) -> bool:
@@ -60,9 +73,17 @@ def is_latin(question: str) -> bool:
 def evidence(result: SearchResult, asked: Asked, hits: Sequence[Hit], top_n: int = 3) -> Evidence:
     """The signals over ``hits`` (the candidates' passages) that the decline model reads."""
     dense = [h.scores.dense for h in result.hits if h.scores.dense is not None]
-    cov = max((coverage(matching_form(f"{h.citation.title}\n{h.text}"), asked.weights) for h in result.hits[:top_n]), default=0.0)
+    cov = max(
+        (
+            coverage(matching_form(f"{h.citation.title}\n{h.text}"), asked.weights)
+            for h in result.hits[:top_n]
+        ),
+        default=0.0,
+    )
     untyped = asked.kind is not None and not any(
-        states(text[s:e], asked.kind, asked.question) for text in (matching_form(h.text) for h in hits) for s, e in sentences(text)
+        states(text[s:e], asked.kind, asked.question)
+        for text in (matching_form(h.text) for h in hits)
+        for s, e in sentences(text)
     )
     latin = is_latin(asked.question)
     passages = matching_form("\n".join(f"{h.citation.title}\n{h.text}" for h in hits))
@@ -142,14 +163,23 @@ def latin_declines(ev: Evidence, settings: Settings) -> bool:
     return not ev.names_corpus or ev.dense_top is None or ev.dense_top < settings.abstain_dense_min_ascii
 
 
-def answer_probability(ev: Evidence, asked: Asked, x: np.ndarray, probs: np.ndarray, model: AnswerModel) -> float:
+def answer_probability(
+    ev: Evidence, asked: Asked, x: np.ndarray, probs: np.ndarray, model: AnswerModel
+) -> float:
     """The decline model's probability that the best candidate holds the answer."""
     row = decline_row(ev.vector(), len(asked.weights), x, probs)
-    return float(model.decline.probabilities(row[:, [DECLINE_FEATURES.index(f) for f in model.decline.features]])[0])
+    return float(
+        model.decline.probabilities(row[:, [DECLINE_FEATURES.index(f) for f in model.decline.features]])[0]
+    )
 
 
 def declines(
-    result: SearchResult, asked: Asked, settings: Settings, x: np.ndarray, probs: np.ndarray, model: AnswerModel
+    result: SearchResult,
+    asked: Asked,
+    settings: Settings,
+    x: np.ndarray,
+    probs: np.ndarray,
+    model: AnswerModel,
 ) -> bool:
     """The chat's rule, as evaluation measures it: decline when the fitted probability is below the model's threshold."""
     if not result.hits or not len(probs):

@@ -76,7 +76,11 @@ class Turn:
 
 
 def prepare(
-    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", model: AnswerModel | None = None
+    retriever: Retriever,
+    messages: list[dict[str, str]],
+    k: int | None = None,
+    mode: str = "hybrid",
+    model: AnswerModel | None = None,
 ) -> Turn:
     """The part that needs the index and the embedding model; raises InputError for a bad conversation."""
     questions = user_questions(messages)
@@ -84,7 +88,9 @@ def prepare(
     tag, passages = retriever.segmenter.tag, retriever.settings.llm_passages
     if not has_content(clean_text(question)):
         # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
-        return Turn(ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages)
+        return Turn(
+            ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages
+        )
     result, asked = retriever.retrieve(question, k, mode)
     return Turn(compose(question, result, asked, retriever.settings, model), tag, passages)
 
@@ -118,7 +124,11 @@ def finish(turn: Turn, llm: LlmClient | None = None, stream: bool = False) -> It
 
 
 def answer(
-    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: LlmClient | None = None
+    retriever: Retriever,
+    messages: list[dict[str, str]],
+    k: int | None = None,
+    mode: str = "hybrid",
+    llm: LlmClient | None = None,
 ) -> ChatAnswer:
     """The whole answer at once (``llm``: an OpenAI-compatible client, or None for quoted answers)."""
     return final(finish(prepare(retriever, messages, k, mode), llm))
@@ -139,7 +149,9 @@ def answer_model(settings: Settings) -> AnswerModel:
     return shipped() if settings.answer_model is None else cached(settings.answer_model)
 
 
-def compose(question: str, result: SearchResult, asked: Asked, settings: Settings, model: AnswerModel | None = None) -> ChatAnswer:
+def compose(
+    question: str, result: SearchResult, asked: Asked, settings: Settings, model: AnswerModel | None = None
+) -> ChatAnswer:
     """The answer to ``question`` from its search result: quotes in order, or a decline."""
     model = model or answer_model(settings)
     ranked = rank(result.hits, asked, model)
@@ -152,7 +164,11 @@ def compose(question: str, result: SearchResult, asked: Asked, settings: Setting
 
 
 def stream(
-    retriever: Retriever, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid", llm: LlmClient | None = None
+    retriever: Retriever,
+    messages: list[dict[str, str]],
+    k: int | None = None,
+    mode: str = "hybrid",
+    llm: LlmClient | None = None,
 ) -> Iterator[str | ChatAnswer]:
     """The answer's text in pieces as each is ready, then the whole ``ChatAnswer``; the pieces join to its ``answer``."""
     return finish(prepare(retriever, messages, k, mode), llm, stream=True)

@@ -61,7 +61,9 @@ _BASE = (
     "highlight",
 )
 # A count in the measure word the question asks for (597家 for 多少家), or one of its family (16个 for 多少家).
-FEATURES: tuple[str, ...] = _BASE + tuple(f"kind_{k}" for k in (*ANSWER_TYPES, "none")) + ("unit_exact", "unit_family")
+FEATURES: tuple[str, ...] = (
+    _BASE + tuple(f"kind_{k}" for k in (*ANSWER_TYPES, "none")) + ("unit_exact", "unit_family")
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ class Candidate:
 
 
 # The question word, as MRC questions put it (哪一年, 为什么, 是由谁): what surrounds it, the answer sentence echoes.
-_WH = re.compile(r"为什么|为何|什么时候|什么|多少|哪一?[个些年天位家种国里儿座部条项]?|谁|几[个年月天次种位]?|怎么样?|怎样|如何|何[时地人处种]|是否")
+_WH = re.compile(
+    r"为什么|为何|什么时候|什么|多少|哪一?[个些年天位家种国里儿座部条项]?|谁|几[个年月天次种位]?|怎么样?|怎样|如何|何[时地人处种]|是否"
+)
 _CLAUSE = re.compile(r"[，,。？?！!；;：:、]")
 _REACH = 8
 
@@ -197,7 +201,10 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
                     0.0,
                     float((s, e) == hit.highlight),
                     *(float(kind == k) for k in (*ANSWER_TYPES, "none")),
-                    *(float(u is not None and any(m.group(0) not in question for m in u.finditer(part))) for u in units),
+                    *(
+                        float(u is not None and any(m.group(0) not in question for m in u.finditer(part)))
+                        for u in units
+                    ),
                 ]
             )
             out.append(Candidate(hit, s, e))
@@ -212,7 +219,8 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
     x[:, col("sim_rank")] = np.argsort(np.argsort(-x[:, col("sim")], kind="stable"), kind="stable")
     # Today's hand-set score (qa.search.highlight), kept as one feature among the others.
     anchor = (
-        x[:, col("cov")] + TUNED.focus * x[:, col("focus")]
+        x[:, col("cov")]
+        + TUNED.focus * x[:, col("focus")]
         + TUNED.similarity * np.maximum(0.0, x[:, col("sim")] - TUNED.similarity_floor)
     )
     x[:, col("rule")] = anchor * np.where(x[:, col("typed")] > 0, 1.0, TUNED.untyped)

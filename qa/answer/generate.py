@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from qa.answer.llm import LlmClient, LlmFailure
-from qa.models import Citation, Hit
 from qa.answer.verify import MARKER, Tagger, verify
+from qa.models import Citation, Hit
 
 SYSTEM_PROMPT = (
     "你是严谨的资料问答助手。只能根据用户给出的编号资料回答问题，不得使用资料以外的任何知识，不得推测。"
@@ -134,7 +134,9 @@ def _until_failure(pieces: Iterable[str], outcome: Generated) -> Iterator[str]:
         outcome.note = str(exc)
 
 
-def generate(llm: LlmClient, question: str, hits: list[Hit], tag: Tagger, outcome: Generated, stream: bool) -> Iterator[str]:
+def generate(
+    llm: LlmClient, question: str, hits: list[Hit], tag: Tagger, outcome: Generated, stream: bool
+) -> Iterator[str]:
     """Ask ``llm`` about ``question`` from ``hits`` and release its verified sentences (streamed or at once)."""
     messages = prompt(question, hits)
     if stream:

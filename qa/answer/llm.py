@@ -25,7 +25,9 @@ class LlmFailure(Exception):
 class LlmClient:
     """One pooled HTTP client per server process; safe to share between request threads."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 30.0
+    ) -> None:
         import httpx  # here: servers without an LLM never pay for the import
 
         self.url = base_url.rstrip("/") + "/chat/completions"
@@ -112,6 +114,8 @@ def make_llm(settings: Settings) -> LlmClient | None:
     if not settings.llm_base_url:
         return None
     if not settings.llm_model.strip():
-        raise WenyuanError("WENYUAN_LLM_BASE_URL is set but WENYUAN_LLM_MODEL is not: name the model, e.g. qwen2.5:7b")
+        raise WenyuanError(
+            "WENYUAN_LLM_BASE_URL is set but WENYUAN_LLM_MODEL is not: name the model, e.g. qwen2.5:7b"
+        )
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     return LlmClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout)

@@ -63,7 +63,9 @@ class Trees:
             if leaf.all():
                 break
             vals = x[row, self.feature[tree, node]]
-            go_left = np.where(np.isnan(vals), self.missing_left[tree, node], vals <= self.threshold[tree, node])
+            go_left = np.where(
+                np.isnan(vals), self.missing_left[tree, node], vals <= self.threshold[tree, node]
+            )
             node = np.where(leaf, node, np.where(go_left, self.left[tree, node], self.right[tree, node]))
         return sigmoid(self.baseline + self.value[tree, node].sum(axis=1))
 
@@ -125,7 +127,9 @@ def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:
             {k: v for k, v in spec.items() if k not in ("sentence", "decline")},
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise WenyuanError(f"cannot read the answer model {path}: {exc}; reinstall wenyuan or refit it") from exc
+        raise WenyuanError(
+            f"cannot read the answer model {path}: {exc}; reinstall wenyuan or refit it"
+        ) from exc
 
 
 def shipped() -> AnswerModel:
@@ -137,7 +141,9 @@ def cached(path: Path) -> AnswerModel:
     try:
         version = Path(path).stat().st_mtime_ns
     except OSError as exc:
-        raise WenyuanError(f"cannot read the answer model {path}: {exc.strerror}; reinstall wenyuan or refit it") from exc
+        raise WenyuanError(
+            f"cannot read the answer model {path}: {exc.strerror}; reinstall wenyuan or refit it"
+        ) from exc
     return _load(str(path), version)
 
 

@@ -72,7 +72,11 @@ def occurs(fact: str, text: str) -> bool:
     """``fact`` is in ``text``; a figure must not be part of a longer one (1234 is not in 11234 or 1234.5)."""
     if not fact[0].isdigit() and not fact[-1].isdigit():
         return fact in text
-    pattern = (_NUMBER_EDGE if fact[0].isdigit() else "") + re.escape(fact) + (_NUMBER_END if fact[-1].isdigit() else "")
+    pattern = (
+        (_NUMBER_EDGE if fact[0].isdigit() else "")
+        + re.escape(fact)
+        + (_NUMBER_END if fact[-1].isdigit() else "")
+    )
     return re.search(pattern, text) is not None
 
 
@@ -83,7 +87,9 @@ def verify(sentence: str, passages: list[str], tag: Tagger) -> Verdict:
         return Verdict(sentence, cited, False, "no [n] marker")
     wrong = [n for n in cited if not 1 <= n <= len(passages)]
     if wrong:
-        return Verdict(sentence, cited, False, f"cites [{wrong[0]}], but only {len(passages)} passages were given")
+        return Verdict(
+            sentence, cited, False, f"cites [{wrong[0]}], but only {len(passages)} passages were given"
+        )
     plain = normalize_question(MARKER.sub("", sentence))
     sources = [normalize_question(passages[n - 1]) for n in cited]
     for fact in facts(plain, tag):

@@ -18,14 +18,18 @@ def _matches(settings: Settings, given: str | None) -> bool:
     """The comparison takes the same time wherever the tokens differ."""
     if settings.api_token is None or given is None:
         return False
-    return hmac.compare_digest(given.encode("utf-8", "replace"), settings.api_token.get_secret_value().encode("utf-8"))
+    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), settings.api_token.get_secret_value().encode("utf-8")
+    )
 
 
 def require_token(settings: Settings, authorization: str | None) -> None:
     """403 when the server has no token (writes are off), 401 for a missing or wrong one."""
     if settings.api_token is None:
         raise ApiError(
-            403, "writes_disabled", "document writes are off on this server: start it with WENYUAN_API_TOKEN set"
+            403,
+            "writes_disabled",
+            "document writes are off on this server: start it with WENYUAN_API_TOKEN set",
         )
     if not _matches(settings, _given(authorization)):
         raise ApiError(

@@ -32,5 +32,9 @@ def chat_events(pieces: Iterator[str | ChatAnswer]) -> Iterator[str]:
                 yield event("delta", {"text": piece})
     except Exception:
         log.exception("chat stream failed")
-        failed = {"status": 500, "code": "internal_error", "message": "the server failed to finish this answer; see the server log"}
+        failed = {
+            "status": 500,
+            "code": "internal_error",
+            "message": "the server failed to finish this answer; see the server log",
+        }
         yield event("error", {"error": failed})

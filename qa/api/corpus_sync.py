@@ -56,7 +56,12 @@ class CorpusSync:
             found = differences(index, self.settings)
         except (OSError, WenyuanError) as exc:
             self.state = "out_of_sync"
-            log.warning("cannot compare the corpus folder %s with build %s: %s", index.manifest.corpus_dir, index.manifest.build, exc)
+            log.warning(
+                "cannot compare the corpus folder %s with build %s: %s",
+                index.manifest.corpus_dir,
+                index.manifest.build,
+                exc,
+            )
             return
         pending = len(found.added) + len(found.changed) + len(found.removed)
         if not pending:
@@ -65,7 +70,11 @@ class CorpusSync:
         log.warning(
             "the corpus folder %s differs from the served build %s (%d added, %d changed, %d removed); "
             "indexing them in the background, serving %s meanwhile",
-            index.manifest.corpus_dir, index.manifest.build, len(found.added), len(found.changed), len(found.removed),
+            index.manifest.corpus_dir,
+            index.manifest.build,
+            len(found.added),
+            len(found.changed),
+            len(found.removed),
             index.manifest.build,
         )
         run = writer_action(self.settings, self.live, lambda writer, _: Outcome(200, writer.sync().to_json()))
@@ -75,7 +84,9 @@ class CorpusSync:
                 outcome = run(job)
             except BaseException as exc:
                 self.state = "out_of_sync"
-                log.warning("the corpus folder could not be indexed, still serving the previous build: %s", exc)
+                log.warning(
+                    "the corpus folder could not be indexed, still serving the previous build: %s", exc
+                )
                 raise
             self.state, self.pending = "in_sync", 0
             log.info("the corpus folder is indexed: now serving build %s", outcome.body.get("build"))

@@ -74,7 +74,9 @@ def check_name(raw: str) -> str:
         raise bad(f"it starts or ends with a space ({describe_char(edge)}); remove it")
     hidden = next((c for c in name if unicodedata.category(c) == "Cf"), None)
     if hidden is not None:
-        raise bad(f"it holds the invisible character {describe_char(hidden)}; remove it (it makes names look alike)")
+        raise bad(
+            f"it holds the invisible character {describe_char(hidden)}; remove it (it makes names look alike)"
+        )
     size = len(name.encode("utf-8"))
     if len(name) > NAME_MAX_CHARS or size > NAME_MAX_BYTES:
         raise bad(
@@ -119,12 +121,18 @@ def check_metadata(metadata: Any, limit: int) -> dict[str, str]:
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise ApiError(422, "invalid_request", "metadata must be an object, e.g. {\"date\": \"2022-03\"}")
+        raise ApiError(422, "invalid_request", 'metadata must be an object, e.g. {"date": "2022-03"}')
     out = {}
     for key, value in metadata.items():
         if key not in METADATA_FIELDS:
-            raise ApiError(422, "invalid_request", f"unknown metadata field {ascii(key[:40])}: use {', '.join(METADATA_FIELDS)}")
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"unknown metadata field {ascii(key[:40])}: use {', '.join(METADATA_FIELDS)}",
+            )
         if not isinstance(value, str) or len(value) > limit:
-            raise ApiError(422, "invalid_request", f"metadata {key!r} must be text of at most {limit} characters")
+            raise ApiError(
+                422, "invalid_request", f"metadata {key!r} must be text of at most {limit} characters"
+            )
         out[key] = check_text(value, f"metadata {key!r}")
     return out

@@ -24,7 +24,8 @@ from qa.api.auth import require_token
 from qa.api.document_names import check_metadata, check_name, check_text, existing_name
 from qa.api.document_writes import DocumentWriter, read_text
 from qa.api.live_engine import LiveEngine
-from qa.api.schemas import DocumentWrite, Job as JobModel
+from qa.api.schemas import DocumentWrite
+from qa.api.schemas import Job as JobModel
 from qa.api.write_actions import writer_action, written
 from qa.api.write_jobs import Job, Outcome
 from qa.api.write_queue import WriteQueue, wait_for
@@ -75,7 +76,10 @@ ACCEPTED = {
     "(GET /api/jobs/{id}). Given after WENYUAN_DOCUMENT_WRITE_HOLD_S, or at once with Prefer: respond-async",
     "headers": {
         "Location": {"description": "/api/jobs/{id}", "schema": {"type": "string"}},
-        "Retry-After": {"description": "seconds before asking the job URL again", "schema": {"type": "integer"}},
+        "Retry-After": {
+            "description": "seconds before asking the job URL again",
+            "schema": {"type": "integer"},
+        },
     },
 }
 
@@ -88,17 +92,21 @@ async def _document_body(request: Request, settings: Settings) -> tuple[str, dic
         raise ApiError(
             415,
             "unsupported_media_type",
-            "send the document as text/plain; charset=utf-8, or as JSON {\"text\": ..., \"metadata\": {...}}",
+            'send the document as text/plain; charset=utf-8, or as JSON {"text": ..., "metadata": {...}}',
         )
     try:
         data = json.loads(await request.body())
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise ApiError(422, "invalid_request", "the JSON body needs a \"text\" string (and optionally \"metadata\")")
+        raise ApiError(
+            422, "invalid_request", 'the JSON body needs a "text" string (and optionally "metadata")'
+        )
     unknown = sorted(set(data) - {"text", "metadata"})
     if unknown:
-        raise ApiError(422, "invalid_request", f"unknown field(s) {ascii(unknown)[1:-1][:200]}: use text and metadata")
+        raise ApiError(
+            422, "invalid_request", f"unknown field(s) {ascii(unknown)[1:-1][:200]}: use text and metadata"
+        )
     metadata = check_metadata(data.get("metadata"), settings.metadata_value_max_chars)
     return check_text(data["text"]), metadata
 
@@ -107,13 +115,17 @@ def _chunks_of(engine: Wenyuan, name: str) -> int:
     return int(engine.retriever.index.documents.get(name, {}).get("chunks", 0))
 
 
-def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queue: WriteQueue, errors: Callable[..., dict]) -> None:
+def add_document_writes(
+    app: FastAPI, settings: Settings, live: LiveEngine, queue: WriteQueue, errors: Callable[..., dict]
+) -> None:
     checks = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="wenyuan-upload-check")
 
     async def answer(job: Job, request: Request) -> JSONResponse:
         """The write's own answer if it finishes within the hold, else 202 with the job; a gone client's queued job is dropped."""
         at_once = "respond-async" in request.headers.get("prefer", "").lower()
-        finished = await wait_for(job, 0 if at_once else settings.document_write_hold_s, request.is_disconnected)
+        finished = await wait_for(
+            job, 0 if at_once else settings.document_write_hold_s, request.is_disconnected
+        )
         if not finished and not job.is_finished() and not at_once and await request.is_disconnected():
             queue.cancel(job)
         if finished or job.is_finished():
@@ -121,7 +133,9 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
             if outcome is None:  # cancelled: the client is gone, nobody reads this
                 raise ApiError(499, "cancelled", "the client disconnected before the write started")
             if outcome.status >= 400:
-                raise ApiError(outcome.status, outcome.body["code"], outcome.body["message"], outcome.headers or None)
+                raise ApiError(
+                    outcome.status, outcome.body["code"], outcome.body["message"], outcome.headers or None
+                )
             return JSONResponse(outcome.body, status_code=outcome.status)
         location = f"/api/jobs/{job.id}"
         headers = {"Location": location, "Retry-After": str(min(5, queue.retry_after()))}
@@ -173,7 +187,9 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
         name = existing_name(doc, Path(live.get().retriever.index.manifest.corpus_dir))
 
         def remove(writer: DocumentWriter, engine: Wenyuan) -> Outcome:
-            return written(writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents)))
+            return written(
+                writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents))
+            )
 
         job = queue.submit(Job("delete", name, 0, writer_action(settings, live, remove)))
         return await answer(job, request)
@@ -181,12 +197,19 @@ def add_document_writes(app: FastAPI, settings: Settings, live: LiveEngine, queu
     @app.get(
         "/api/jobs/{job_id}",
         response_model=None,
-        responses={200: {"model": JobModel}, **errors(400, 404, 405, 422, 500)},  # 422: in our shape, not FastAPI's
+        responses={
+            200: {"model": JobModel},
+            **errors(400, 404, 405, 422, 500),
+        },  # 422: in our shape, not FastAPI's
         summary="Follow a document write",
     )
     async def get_job(job_id: str) -> Any:
         """A write's state and progress, then its result or error: what a 202 Accepted write points to."""
         job = queue.get(job_id)
         if job is None:
-            raise ApiError(404, "unknown_job", f"no write job {ascii(job_id[:40])}: jobs are kept for the last 200 writes")
+            raise ApiError(
+                404,
+                "unknown_job",
+                f"no write job {ascii(job_id[:40])}: jobs are kept for the last 200 writes",
+            )
         return job.to_json(queue.position(job))

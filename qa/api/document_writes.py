@@ -18,21 +18,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from embeddings.base import Embedder
-from qa.index import store
-from qa.ingest.chunking import chunk_document
 from qa.api.document_names import TOKEN_CHARS, temporary_name
+from qa.errors import ApiError
+from qa.index import store
+from qa.index.build import IndexReport, chunking_config, settings_for_build
+from qa.index.factory import build
+from qa.index.writer_lock import WriterLock, hold
+from qa.ingest.chunking import chunk_document
 from qa.ingest.corpus import SIDECAR, decode
 from qa.ingest.formats import extract
-from qa.errors import ApiError
-from qa.index.factory import build
-from qa.index.build import IndexReport, chunking_config, settings_for_build
 from qa.models import Document
 from qa.settings import Settings
 from qa.text.tokenize import Segmenter
-from qa.index.writer_lock import WriterLock, hold
 
 log = logging.getLogger("wenyuan.documents")
 Progress = Callable[[str, int, int], None]  # (stage, done, total): see qa.index.build.build_index
@@ -64,7 +64,9 @@ def read_text(raw: bytes) -> str:
     try:
         return decode(raw)[0]
     except ValueError as exc:
-        raise ApiError(422, "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text") from None
+        raise ApiError(
+            422, "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text"
+        ) from None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -93,7 +95,9 @@ def _read_if_file(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise ApiError(409, "not_a_document", f"{path.name} in the corpus folder is not a plain file; rename it first")
+        raise ApiError(
+            409, "not_a_document", f"{path.name} in the corpus folder is not a plain file; rename it first"
+        )
     return path.read_bytes()
 
 
@@ -110,9 +114,13 @@ def _sidecar_with(corpus: Path, name: str, metadata: dict[str, str] | None) -> b
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig")) if path.exists() else {}
     except (OSError, ValueError) as exc:
-        raise ApiError(409, "corpus_error", f"{SIDECAR} in the corpus folder cannot be read ({exc}); fix it first") from None
+        raise ApiError(
+            409, "corpus_error", f"{SIDECAR} in the corpus folder cannot be read ({exc}); fix it first"
+        ) from None
     if not isinstance(data, dict):
-        raise ApiError(409, "corpus_error", f"{SIDECAR} in the corpus folder is not a JSON object; fix it first")
+        raise ApiError(
+            409, "corpus_error", f"{SIDECAR} in the corpus folder is not a JSON object; fix it first"
+        )
     if metadata is None:
         if name not in data:
             return None
@@ -133,7 +141,7 @@ class DocumentWriter:
         embedder: Embedder,
         manifest: store.Manifest,
         segmenter: Segmenter | None = None,
-        on_progress: Optional[Progress] = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.settings = settings_for_build(settings, manifest)
         self.embedder = embedder
@@ -145,23 +153,35 @@ class DocumentWriter:
         """The UTF-8 bytes to store, or 413/422; run before the write queues, so a bad body never waits."""
         raw = text.encode("utf-8")
         if len(raw) > self.settings.document_max_bytes:
-            raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"the document is larger than {self.settings.document_max_bytes} bytes",
+            )
         text = read_text(raw)
         if not chunk_document(Document(name, text, "utf-8", metadata), chunking_config(self.settings)):
-            raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
+            raise ApiError(
+                422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
+            )
         return raw
 
     def prepare_file(self, name: str, raw: bytes) -> bytes:
         """A PDF, Word, HTML or Markdown upload as sent, or 413/422 when it is too large or cannot be read."""
         if len(raw) > self.settings.document_max_bytes:
-            raise ApiError(413, "payload_too_large", f"the document is larger than {self.settings.document_max_bytes} bytes")
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"the document is larger than {self.settings.document_max_bytes} bytes",
+            )
         try:
             extracted = extract(name, raw, decode)
         except ValueError as exc:
             raise ApiError(422, "unreadable_document", f"the document cannot be read: {exc}") from None
         document = Document(name, extracted.text, extracted.encoding, {}, extracted.source)
         if not chunk_document(document, chunking_config(self.settings)):
-            raise ApiError(422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)")
+            raise ApiError(
+                422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
+            )
         return raw
 
     def sync(self) -> IndexReport:
@@ -172,13 +192,21 @@ class DocumentWriter:
 
     def _build(self, corpus: Path, lock: WriterLock) -> IndexReport:
         return build(
-            corpus, self.settings, self.embedder,
-            progress=False, warn=_log, lock=lock, segmenter=self.segmenter, on_progress=self.on_progress,
+            corpus,
+            self.settings,
+            self.embedder,
+            progress=False,
+            warn=_log,
+            lock=lock,
+            segmenter=self.segmenter,
+            on_progress=self.on_progress,
         )
 
     def _corpus(self) -> Path:
         if not self.corpus.is_dir():
-            raise ApiError(409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone")
+            raise ApiError(
+                409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone"
+            )
         return self.corpus
 
     def put(self, name: str, raw: bytes, metadata: dict[str, str], served_chunks: int = 0) -> WriteResult:
@@ -187,27 +215,37 @@ class DocumentWriter:
         path = self._corpus() / name
         report, created = self._apply(path, raw, metadata)
         if not report.rebuilt:  # the same text and metadata again: the served build already holds it
-            return WriteResult(name, served_chunks, 0, served_chunks, _ms(started), report.manifest.build, created)
+            return WriteResult(
+                name, served_chunks, 0, served_chunks, _ms(started), report.manifest.build, created
+            )
         work = report.per_document.get(name)
         if work is None:
             raise ApiError(500, "internal_error", f"{name} was written but not indexed; see the server log")
-        return WriteResult(name, work.chunks, work.embedded, work.reused, _ms(started), report.manifest.build, created)
+        return WriteResult(
+            name, work.chunks, work.embedded, work.reused, _ms(started), report.manifest.build, created
+        )
 
     def delete(self, name: str, chunks_before: int, documents_before: int) -> WriteResult:
         started = time.perf_counter()
         path = self._corpus() / name
         if documents_before <= 1 and chunks_before:
-            raise ApiError(409, "last_document", f"{name} is the only document; add another before removing it")
+            raise ApiError(
+                409, "last_document", f"{name} is the only document; add another before removing it"
+            )
         report, _ = self._apply(path, None, None)
         return WriteResult(name, chunks_before, 0, 0, _ms(started), report.manifest.build)
 
-    def _apply(self, path: Path, data: bytes | None, metadata: dict[str, str] | None) -> tuple[IndexReport, bool]:
+    def _apply(
+        self, path: Path, data: bytes | None, metadata: dict[str, str] | None
+    ) -> tuple[IndexReport, bool]:
         """Write (or remove) the file and its metadata, index, and undo both if indexing fails."""
         sidecar = path.parent / SIDECAR
         with hold(self.settings.index_dir, self.settings.index_lock_wait) as lock:
             before = _read_if_file(path)
             if data is None and before is None:
-                raise ApiError(404, "unknown_document", f"no document named {path.name!r} in the corpus folder")
+                raise ApiError(
+                    404, "unknown_document", f"no document named {path.name!r} in the corpus folder"
+                )
             sidecar_before = _read_if_file(sidecar)
             new_sidecar = _sidecar_with(path.parent, path.name, metadata if data is not None else None)
             try:

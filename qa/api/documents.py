@@ -26,7 +26,9 @@ MEDIA_TYPES = {
 def resolve(index: SearchIndex, doc: str) -> str:
     """The indexed name ``doc`` refers to (uploads store names NFC), or 400/404."""
     if ".." in doc.split("/") or doc.startswith("/") or "\\" in doc:
-        raise ApiError(400, "invalid_document", f"invalid document name {doc!r}: use a name from /api/documents")
+        raise ApiError(
+            400, "invalid_document", f"invalid document name {doc!r}: use a name from /api/documents"
+        )
     if doc not in index.documents and unicodedata.normalize("NFC", doc) in index.documents:
         doc = unicodedata.normalize("NFC", doc)
     if doc not in index.documents:
@@ -57,7 +59,12 @@ def source_file(index: SearchIndex, doc: str) -> tuple[Path, str]:
 
 def summaries(index: SearchIndex) -> list[dict[str, Any]]:
     return [
-        {"doc": name, "titles": info.get("titles", []), "chunks": info.get("chunks", 0), "metadata": info.get("metadata", {})}
+        {
+            "doc": name,
+            "titles": info.get("titles", []),
+            "chunks": info.get("chunks", 0),
+            "metadata": info.get("metadata", {}),
+        }
         for name, info in index.documents.items()
     ]
 
@@ -65,7 +72,9 @@ def summaries(index: SearchIndex) -> list[dict[str, Any]]:
 def detail(index: SearchIndex, doc: str) -> dict[str, Any]:
     articles: dict[int, dict[str, Any]] = {}
     for chunk in index.document_chunks(doc):
-        article = articles.setdefault(chunk.article, {"article": chunk.article, "title": chunk.title, "paragraphs": []})
+        article = articles.setdefault(
+            chunk.article, {"article": chunk.article, "title": chunk.title, "paragraphs": []}
+        )
         article["paragraphs"].append(
             {
                 "paragraph": chunk.paragraph,

@@ -40,4 +40,3 @@ def http_error(exc: BaseException) -> HttpError:
     if isinstance(exc, (IndexMissingError, MilvusUnavailable, EmbeddingUnavailable)):  # try again later
         return HttpError(503, exc.code, str(exc))
     return HttpError(500, "internal_error", INTERNAL)
-

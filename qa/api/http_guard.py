@@ -75,7 +75,11 @@ def host_name(host: str) -> str:
 
 def error_body(status: int, code: str, message: str, path: str = "") -> bytes:
     """The API's error shape; on /v1 paths OpenAI's."""
-    body = error_json(status, code, message) if is_openai_path(path) else {"error": {"status": status, "code": code, "message": message}}
+    body = (
+        error_json(status, code, message)
+        if is_openai_path(path)
+        else {"error": {"status": status, "code": code, "message": message}}
+    )
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -140,8 +144,10 @@ class HttpGuard:
         if self.hosts is not None and host_name(host or "") not in self.hosts:
             shown = (host or "")[:100]
             await refuse(
-                400, "invalid_host", f"this server does not answer to the Host {shown!r}; "
-                "if clients reach it by that name, add it to WENYUAN_ALLOWED_HOSTS (comma-separated)"
+                400,
+                "invalid_host",
+                f"this server does not answer to the Host {shown!r}; "
+                "if clients reach it by that name, add it to WENYUAN_ALLOWED_HOSTS (comma-separated)",
             )
             return
         cap = self._cap(scope)
@@ -169,5 +175,7 @@ class HttpGuard:
                 await refuse(413, "payload_too_large", str(exc.detail))
         except Exception:
             if not started:
-                await refuse(500, "internal_error", "the server failed to answer this request; see the server log")
+                await refuse(
+                    500, "internal_error", "the server failed to answer this request; see the server log"
+                )
             raise

@@ -16,8 +16,10 @@ from typing import Any
 
 import h11
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE  # h11 16 KiB, re-exported by uvicorn
+from uvicorn.protocols.http.h11_impl import (
+    DEFAULT_MAX_INCOMPLETE_EVENT_SIZE,
+    H11Protocol,
+)  # h11 16 KiB, re-exported by uvicorn
 
 from qa.api.http_guard import error_body, security_headers
 
@@ -73,7 +75,11 @@ class HeadLimitProtocol(H11Protocol):
         ]
         response = h11.Response(status_code=status, headers=headers, reason=PHRASES[status])
         try:
-            self.transport.write(self.conn.send(response) + self.conn.send(h11.Data(data=body)) + self.conn.send(h11.EndOfMessage()))
+            self.transport.write(
+                self.conn.send(response)
+                + self.conn.send(h11.Data(data=body))
+                + self.conn.send(h11.EndOfMessage())
+            )
         except h11.LocalProtocolError:  # h11 will not answer on this connection: write the answer as bytes
             self.transport.write(_raw(response, body))
         self._draining = True

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.api.build_state import build_running
-from qa.index import store
 from qa.engine import Wenyuan
 from qa.errors import ApiError, WenyuanError
+from qa.index import store
 from qa.index.factory import served_build
 from qa.settings import Settings
 
@@ -48,14 +48,20 @@ class LiveEngine:
         engine = self.engine
         if engine is None:
             # Only when nothing could be loaded: a server starting beside a rebuild is loading the previous build.
-            running = build_running(self.settings.index_dir) if self.failure and self.settings.store == "local" else None
+            running = (
+                build_running(self.settings.index_dir)
+                if self.failure and self.settings.store == "local"
+                else None
+            )
             if running is not None:
                 message = (
                     f"the index in {self.settings.index_dir} is being built by `qa index`{running}; "
                     "it is served as soon as it is committed: try again then"
                 )
                 raise ApiError(503, "index_building", message)
-            raise ApiError(503, "not_ready", self.failure or "the index is still loading; try again in a moment")
+            raise ApiError(
+                503, "not_ready", self.failure or "the index is still loading; try again in a moment"
+            )
         return engine
 
     def _run(self) -> None:
@@ -121,7 +127,11 @@ class LiveEngine:
         if current is None:
             self.failure = message
         else:
-            log.warning("still serving build %s: the new build could not be loaded: %s", current.retriever.index.manifest.build, message)
+            log.warning(
+                "still serving build %s: the new build could not be loaded: %s",
+                current.retriever.index.manifest.build,
+                message,
+            )
 
     def _open(self, current: Wenyuan | None) -> Wenyuan:
         if current is None:

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -23,14 +23,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.answer import chat
 from qa.api import openai_format as fmt
 from qa.api.auth import check_bearer
-from qa.errors import ApiError, WenyuanError
+from qa.api.openai_schemas import (
+    ChatCompletion,
+    ChatMessage,
+    ModelCard,
+    ModelList,
+    completion_request,
+    v1_errors,
+)
 from qa.api.reads import Reads
-from qa.api.openai_schemas import ChatCompletion, ChatMessage, ModelCard, ModelList, completion_request, v1_errors
+from qa.errors import ApiError, WenyuanError
 from qa.settings import Settings
 
 log = logging.getLogger("wenyuan.openai")
 STREAM_DOC = {
-    "description": "the chat.completion; with \"stream\": true, server-sent events of chat.completion.chunk instead, "
+    "description": 'the chat.completion; with "stream": true, server-sent events of chat.completion.chunk instead, '
     "the last one (finish_reason stop) carrying citations, abstained, question, generated and unsupported "
     "on its delta, then data: [DONE]",
     "content": {
@@ -49,7 +56,7 @@ STREAM_DOC = {
 class V1Error(ApiError):
     """An ApiError naming the request field at fault, for OpenAI's ``param``."""
 
-    def __init__(self, status: int, code: str, message: str, param: Optional[str] = None) -> None:
+    def __init__(self, status: int, code: str, message: str, param: str | None = None) -> None:
         super().__init__(status, code, message)
         self.param = param
 
@@ -60,7 +67,11 @@ class V1Cors:
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
         self.cors = CORSMiddleware(
-            app, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"], allow_private_network=True
+            app,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+            allow_private_network=True,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,9 +107,7 @@ def prompt_chars(messages: list[ChatMessage]) -> int:
     return sum(len(text_of(m)) for m in messages)
 
 
-def frames(
-    pieces: Iterator[Any], cid: str, created: int, prompt: int, with_usage: bool
-) -> Iterator[str]:
+def frames(pieces: Iterator[Any], cid: str, created: int, prompt: int, with_usage: bool) -> Iterator[str]:
     """Server-sent events of one answer; the caller primes it (runs it to its first event) before responding."""
     item = next(pieces)
     yield fmt.event(fmt.chunk(cid, created, {"role": "assistant", "content": ""}))
@@ -122,7 +131,9 @@ def frames(
         return
     except Exception:
         log.exception("a streamed answer failed")
-        yield fmt.event(fmt.error_json(500, "internal_error", "the answer failed part-way; see the server log"))
+        yield fmt.event(
+            fmt.error_json(500, "internal_error", "the answer failed part-way; see the server log")
+        )
         return
     yield fmt.DONE
 
@@ -131,7 +142,7 @@ def add_openai_routes(app: FastAPI, settings: Settings, reads: Reads) -> None:
     started = int(time.time())
     CompletionRequest = completion_request(settings)
 
-    def bearer(authorization: Optional[str] = Header(None)) -> None:
+    def bearer(authorization: str | None = Header(None)) -> None:
         check_bearer(settings, authorization)
 
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[Depends(bearer)])
@@ -148,7 +159,10 @@ def add_openai_routes(app: FastAPI, settings: Settings, reads: Reads) -> None:
             raise unknown_model(model)
         return JSONResponse(fmt.model_card(started))
 
-    answered = {200: {"model": ChatCompletion, **STREAM_DOC}, **v1_errors(400, 401, 404, 405, 413, 415, 422, 500, 503)}
+    answered = {
+        200: {"model": ChatCompletion, **STREAM_DOC},
+        **v1_errors(400, 401, 404, 405, 413, 415, 422, 500, 503),
+    }
 
     @router.post("/chat/completions", response_model=None, responses=answered)
     def completions(body: CompletionRequest) -> Any:  # type: ignore[valid-type]
@@ -158,7 +172,9 @@ def add_openai_routes(app: FastAPI, settings: Settings, reads: Reads) -> None:
         cid, created, prompt = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), prompt_chars(body.messages)
         if not body.stream:
             return JSONResponse(fmt.completion(reads.answer(messages, None, "hybrid"), cid, created, prompt))
-        turn = reads.turn(messages, None, "hybrid")  # the LLM (if any) writes after, outside the model's queue
+        turn = reads.turn(
+            messages, None, "hybrid"
+        )  # the LLM (if any) writes after, outside the model's queue
         with_usage = bool(body.stream_options and body.stream_options.include_usage)
         pieces = chat.finish(turn, reads.llm, stream=True)
         events = frames(pieces, cid, created, prompt, with_usage)

@@ -45,7 +45,11 @@ def source_line(c: Citation) -> str:
 def source_list(reply: ChatAnswer) -> str:
     """The answer's citations as a markdown list; for a decline, the nearest passages the notice points to."""
     if reply.citations:
-        return SOURCES + "\n" + "\n".join(f"- [{n}] {source_line(c)}" for n, c in enumerate(reply.citations, start=1))
+        return (
+            SOURCES
+            + "\n"
+            + "\n".join(f"- [{n}] {source_line(c)}" for n, c in enumerate(reply.citations, start=1))
+        )
     nearest: list[Citation] = []
     for hit in reply.result.hits:
         if hit.citation not in nearest:

@@ -4,14 +4,14 @@ Requests allow fields this server does not know (OpenAI's request has many, and
 clients send them); text is cleaned as it is read, as on /api.
 """
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from qa.text.normalize import clean_text
 from qa.api.openai_format import MODEL_ID
 from qa.api.schemas import Citation
 from qa.settings import Settings
+from qa.text.normalize import clean_text
 
 EXAMPLE = {"model": MODEL_ID, "messages": [{"role": "user", "content": "截至3月1日庆元县健康码申领率是多少"}]}
 Cleaned = BeforeValidator(lambda v: clean_text(v) if isinstance(v, str) else v)
@@ -21,7 +21,7 @@ class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(description="text parts are read; other parts (images, files) are ignored")
-    text: Annotated[Optional[str], Cleaned] = None
+    text: Annotated[str | None, Cleaned] = None
 
 
 class ChatMessage(BaseModel):
@@ -30,7 +30,7 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant"] = Field(
         description="system and developer messages are accepted and ignored"
     )
-    content: Annotated[Union[str, list[ContentPart], None], Cleaned] = Field(
+    content: Annotated[str | list[ContentPart] | None, Cleaned] = Field(
         None, description="a string, or a list of parts whose text parts are joined"
     )
 
@@ -38,7 +38,9 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    include_usage: bool = Field(False, description="send a last chunk with usage (in characters) and no choices")
+    include_usage: bool = Field(
+        False, description="send a last chunk with usage (in characters) and no choices"
+    )
 
 
 def completion_request(settings: Settings) -> type[BaseModel]:
@@ -57,9 +59,9 @@ def completion_request(settings: Settings) -> type[BaseModel]:
             f"assistant contents at most {settings.max_message_chars} characters (an assistant's without its source "
             f"list), the question at most {settings.max_question_chars}",
         )
-        stream: Optional[bool] = Field(False, description="server-sent events of chat.completion.chunk")
-        stream_options: Optional[StreamOptions] = None
-        n: Optional[int] = Field(None, ge=1, le=1, description="one answer per request")
+        stream: bool | None = Field(False, description="server-sent events of chat.completion.chunk")
+        stream_options: StreamOptions | None = None
+        n: int | None = Field(None, ge=1, le=1, description="one answer per request")
 
     return CompletionRequest
 
@@ -79,17 +81,25 @@ class ModelList(BaseModel):
 class AnswerFields(BaseModel):
     """wenyuan's fields beside OpenAI's, on the message (or, streamed, on the last chunk's delta)."""
 
-    citations: list[Citation] = Field(description="the passages the [n] markers point to, in order, as /api/chat gives them")
+    citations: list[Citation] = Field(
+        description="the passages the [n] markers point to, in order, as /api/chat gives them"
+    )
     abstained: bool = Field(description="true when the corpus does not answer the question")
     question: str = Field(description="the standalone question that was searched (follow-ups resolved)")
     generated: bool = Field(description="true when an LLM wrote the answer")
-    unsupported: list[str] = Field(description="generated sentences removed because their passages do not support them")
-    generation_note: Optional[str] = Field(description="why the answer is quoted although an LLM is configured, else null")
+    unsupported: list[str] = Field(
+        description="generated sentences removed because their passages do not support them"
+    )
+    generation_note: str | None = Field(
+        description="why the answer is quoted although an LLM is configured, else null"
+    )
 
 
 class AssistantMessage(AnswerFields):
     role: Literal["assistant"]
-    content: str = Field(description="the answer with [n] markers, a blank line, then the markdown source list")
+    content: str = Field(
+        description="the answer with [n] markers, a blank line, then the markdown source list"
+    )
 
 
 class Choice(BaseModel):
@@ -119,8 +129,10 @@ class ChatCompletion(BaseModel):
 class ErrorBody(BaseModel):
     message: str
     type: str = Field(description="invalid_request_error (4xx) or server_error (5xx)")
-    code: str = Field(description="invalid_api_key, model_not_found, or the code /api gives for the same error")
-    param: Optional[str] = Field(None, description="the request field at fault, when one is")
+    code: str = Field(
+        description="invalid_api_key, model_not_found, or the code /api gives for the same error"
+    )
+    param: str | None = Field(None, description="the request field at fault, when one is")
 
 
 class V1ErrorResponse(BaseModel):
@@ -129,8 +141,8 @@ class V1ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def v1_errors(*statuses: int) -> dict[Union[int, str], dict[str, Any]]:
-    out: dict[Union[int, str], dict[str, Any]] = {s: {"model": V1ErrorResponse} for s in statuses}
+def v1_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {s: {"model": V1ErrorResponse} for s in statuses}
     if 503 in out:
         retry = {"description": "seconds to wait, on busy only", "schema": {"type": "integer", "minimum": 0}}
         out[503]["headers"] = {"Retry-After": retry}

@@ -18,7 +18,11 @@ from starlette.types import Scope
 
 PREFIX = "/pdfjs"
 # A module script and a worker module must come as JavaScript; .bcmap and .pfb have no type Python knows.
-MEDIA_TYPES = {".mjs": "text/javascript", ".bcmap": "application/octet-stream", ".pfb": "application/octet-stream"}
+MEDIA_TYPES = {
+    ".mjs": "text/javascript",
+    ".bcmap": "application/octet-stream",
+    ".pfb": "application/octet-stream",
+}
 # Fetched once per version: the folder holds one pinned version, so a long cache is safe for a day.
 CACHE = "public, max-age=86400"
 
@@ -28,7 +32,13 @@ log = logging.getLogger("wenyuan.pdfjs")
 class PdfjsFiles(StaticFiles):
     """StaticFiles with JavaScript's media type for ``.mjs`` whatever the system's mime tables say."""
 
-    def file_response(self, full_path: os.PathLike[str] | str, stat_result: os.stat_result, scope: Scope, status_code: int = 200) -> Response:
+    def file_response(
+        self,
+        full_path: os.PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         media_type = MEDIA_TYPES.get(Path(full_path).suffix)
         if media_type:
@@ -53,7 +63,8 @@ def add_pdfjs(app: FastAPI, folder: Path) -> None:
     if version is None:
         log.warning(
             "pdf.js is not installed in %s: PDF citations show as text on the chat page; "
-            "run scripts/fetch_pdfjs.sh (needs npm) to show them on the PDF page", folder
+            "run scripts/fetch_pdfjs.sh (needs npm) to show them on the PDF page",
+            folder,
         )
         return
     app.mount(PREFIX, PdfjsFiles(directory=folder), name="pdfjs")

@@ -9,12 +9,12 @@ nothing downstream meets text it cannot encode.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from qa.text.normalize import clean_text
 from qa.settings import Settings
+from qa.text.normalize import clean_text
 
 ModeField = Literal["hybrid", "dense", "bm25"]
 
@@ -26,6 +26,7 @@ def clean_up_to(limit: int) -> BeforeValidator:
         return clean_text(value) if isinstance(value, str) and len(value) <= limit else value
 
     return BeforeValidator(cleaned)
+
 
 SEARCH_EXAMPLE = {"question": "截至3月1日庆元县健康码申领率是多少", "k": 5, "mode": "hybrid"}
 CHAT_EXAMPLE = {
@@ -53,7 +54,9 @@ def request_models(settings: Settings) -> RequestModels:
     class SearchRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SEARCH_EXAMPLE]})
 
-        question: Annotated[str, Field(min_length=1, max_length=question_chars), clean_up_to(question_chars)] = Field(
+        question: Annotated[
+            str, Field(min_length=1, max_length=question_chars), clean_up_to(question_chars)
+        ] = Field(
             description=f"the question, in Chinese or English; 1..{question_chars} characters with at least "
             "one letter, digit or Chinese character"
         )
@@ -64,7 +67,9 @@ def request_models(settings: Settings) -> RequestModels:
         model_config = ConfigDict(extra="forbid")
 
         role: Literal["user", "assistant"]
-        content: Annotated[str, Field(max_length=settings.max_message_chars), clean_up_to(settings.max_message_chars)] = Field(
+        content: Annotated[
+            str, Field(max_length=settings.max_message_chars), clean_up_to(settings.max_message_chars)
+        ] = Field(
             description=f"at most {settings.max_message_chars} characters; the last (the question) at most {question_chars}"
         )
 
@@ -80,7 +85,8 @@ def request_models(settings: Settings) -> RequestModels:
         k: int = Field(settings.k_default, ge=1, le=k_max, description=f"number of passages, 1..{k_max}")
         mode: ModeField = Field("hybrid", description="retrieval: hybrid (recommended), dense or bm25")
         stream: bool = Field(
-            False, description="answer as server-sent events: `delta` pieces of text as each is ready, then `answer`"
+            False,
+            description="answer as server-sent events: `delta` pieces of text as each is ready, then `answer`",
         )
 
     return RequestModels(search=SearchRequest, chat=ChatRequest, message=Message)
@@ -88,7 +94,9 @@ def request_models(settings: Settings) -> RequestModels:
 
 class ErrorDetail(BaseModel):
     status: int = Field(description="the HTTP status again")
-    code: str = Field(description="stable machine-readable reason, e.g. invalid_request, payload_too_large, busy")
+    code: str = Field(
+        description="stable machine-readable reason, e.g. invalid_request, payload_too_large, busy"
+    )
     message: str = Field(description="what went wrong and what to change, fit to show a user")
 
 
@@ -99,8 +107,8 @@ class ErrorResponse(BaseModel):
 
 
 class Scores(BaseModel):
-    bm25: Optional[float]
-    dense: Optional[float]
+    bm25: float | None
+    dense: float | None
     fused: float
 
 
@@ -124,23 +132,30 @@ class Citation(BaseModel):
     end: int
     line_start: int
     line_end: int
-    publication: Optional[str] = None
-    date: Optional[str] = None
-    url: Optional[str] = None
-    format: Optional[str] = Field(None, description="pdf, docx, html or markdown; absent for .txt (offsets above are into the rendition)")
-    page_start: Optional[int] = Field(None, description="PDF: first page of the span (1-based)")
-    page_end: Optional[int] = Field(None, description="PDF: last page of the span")
-    boxes: Optional[list[Box]] = Field(None, description="PDF: one rectangle per line of the span")
-    source_line_start: Optional[int] = Field(None, description="HTML and Markdown: first source line (1-based)")
-    source_line_end: Optional[int] = Field(None, description="HTML and Markdown: last source line")
+    publication: str | None = None
+    date: str | None = None
+    url: str | None = None
+    format: str | None = Field(
+        None,
+        description="pdf, docx, html or markdown; absent for .txt (offsets above are into the rendition)",
+    )
+    page_start: int | None = Field(None, description="PDF: first page of the span (1-based)")
+    page_end: int | None = Field(None, description="PDF: last page of the span")
+    boxes: list[Box] | None = Field(None, description="PDF: one rectangle per line of the span")
+    source_line_start: int | None = Field(None, description="HTML and Markdown: first source line (1-based)")
+    source_line_end: int | None = Field(None, description="HTML and Markdown: last source line")
 
 
 class Hit(BaseModel):
     rank: int
-    chunk_id: str = Field(description="the passage's stable id (16 hex digits): the same in every build while its document and text are")
+    chunk_id: str = Field(
+        description="the passage's stable id (16 hex digits): the same in every build while its document and text are"
+    )
     text: str
     highlight: list[int] = Field(description="[start, end) of the answer sentence(s) in text")
-    highlight_boxes: Optional[list[Box]] = Field(None, description="PDF: the answer sentence(s)' own lines on the page, one box each")
+    highlight_boxes: list[Box] | None = Field(
+        None, description="PDF: the answer sentence(s)' own lines on the page, one box each"
+    )
     scores: Scores
     citation: Citation
 
@@ -158,10 +173,17 @@ class ChatResponse(BaseModel):
     hits: list[Hit]
     abstained: bool
     question: str = Field(description="the standalone question that was searched (follow-ups resolved)")
-    generated: bool = Field(False, description="true when an LLM wrote the answer (every sentence checked against its cited passage)")
-    unsupported: list[str] = Field(default_factory=list, description="generated sentences removed because their cited passages do not support them")
-    generation_note: Optional[str] = Field(
-        None, description="why the LLM's answer was not used (or stopped early): timeout, HTTP error, no supported sentence"
+    generated: bool = Field(
+        False,
+        description="true when an LLM wrote the answer (every sentence checked against its cited passage)",
+    )
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="generated sentences removed because their cited passages do not support them",
+    )
+    generation_note: str | None = Field(
+        None,
+        description="why the LLM's answer was not used (or stopped early): timeout, HTTP error, no supported sentence",
     )
 
 
@@ -170,20 +192,26 @@ class CorpusHealth(BaseModel):
         description="in_sync: the served build holds the corpus folder as it is; updating: documents the build lacks "
         "(e.g. left by a crash mid-upload) are being indexed in the background; out_of_sync: they could not be"
     )
-    pending: int = Field(description="documents added, changed or removed in the folder that the served build lacks")
+    pending: int = Field(
+        description="documents added, changed or removed in the folder that the served build lacks"
+    )
 
 
 class QueueHealth(BaseModel):
     running: int = Field(description="document writes being indexed now (0 or 1)")
     waiting: int = Field(description="writes waiting behind it")
-    limit: int = Field(description="WENYUAN_DOCUMENT_WRITE_QUEUE: beyond this many waiting, a write answers 503 index_busy")
+    limit: int = Field(
+        description="WENYUAN_DOCUMENT_WRITE_QUEUE: beyond this many waiting, a write answers 503 index_busy"
+    )
 
 
 class Health(BaseModel):
     status: str
     model: str
     chunks: int
-    build: str = Field(description="the build folder being served; changes when `qa index` or an upload commits one")
+    build: str = Field(
+        description="the build folder being served; changes when `qa index` or an upload commits one"
+    )
     built_at: str
     writes: bool = Field(description="true when WENYUAN_API_TOKEN is set, so document writes are possible")
     corpus: CorpusHealth
@@ -191,7 +219,9 @@ class Health(BaseModel):
 
 
 class JobProgress(BaseModel):
-    stage: str = Field(description="queued, reading, passages, sentences, committing; or done, failed, cancelled")
+    stage: str = Field(
+        description="queued, reading, passages, sentences, committing; or done, failed, cancelled"
+    )
     message: str
     done: int = Field(description="texts embedded so far in this stage")
     total: int = Field(description="texts this stage embeds")
@@ -202,15 +232,21 @@ class Job(BaseModel):
     """A document write followed at ``GET /api/jobs/{id}`` (a write answered ``202 Accepted`` gives the URL)."""
 
     id: str
-    kind: Literal["put", "delete", "sync"] = Field(description="sync: the server indexing what it found in the folder at start")
+    kind: Literal["put", "delete", "sync"] = Field(
+        description="sync: the server indexing what it found in the folder at start"
+    )
     doc: str
     state: Literal["queued", "running", "done", "failed", "cancelled"]
     position: int = Field(description="place in the queue (1: next); 0 once it runs")
     progress: JobProgress
     elapsed_s: float
-    status: Optional[int] = Field(description="the HTTP status the write would have answered: 200/201, or the error's")
-    result: Optional[dict[str, Any]] = Field(description="when done: the write's answer (doc, chunks, embedded, reused, took_ms, build)")
-    error: Optional[ErrorDetail] = Field(description="when failed: the error, in the error shape's inner object")
+    status: int | None = Field(
+        description="the HTTP status the write would have answered: 200/201, or the error's"
+    )
+    result: dict[str, Any] | None = Field(
+        description="when done: the write's answer (doc, chunks, embedded, reused, took_ms, build)"
+    )
+    error: ErrorDetail | None = Field(description="when failed: the error, in the error shape's inner object")
 
 
 class DocumentWrite(BaseModel):

@@ -25,22 +25,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.answer import chat
-
+from qa.answer.llm import make_llm
 from qa.api import documents
 from qa.api.admission import Admission
 from qa.api.chat_events import chat_events
 from qa.api.corpus_sync import CorpusSync
 from qa.api.document_routes import add_document_writes
-from qa.api.write_queue import WriteQueue
-from qa.errors import ApiError, WenyuanError
 from qa.api.error_status import INTERNAL, http_error
 from qa.api.http_guard import HttpGuard
 from qa.api.live_engine import LiveEngine
-from qa.api.reads import Reads
-from qa.answer.llm import make_llm
 from qa.api.openai_api import add_openai_routes
 from qa.api.openai_format import error_json, is_openai_path
 from qa.api.pdfjs import add_pdfjs
+from qa.api.reads import Reads
 from qa.api.schemas import (
     ChatResponse,
     DocumentDetail,
@@ -51,6 +48,8 @@ from qa.api.schemas import (
     describe,
     request_models,
 )
+from qa.api.write_queue import WriteQueue
+from qa.errors import ApiError, WenyuanError
 from qa.settings import Settings
 
 log = logging.getLogger("wenyuan.api")
@@ -58,12 +57,19 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 def error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None, path: str = "", param: str | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    path: str = "",
+    param: str | None = None,
 ) -> JSONResponse:
     """The API's error shape; on /v1 paths OpenAI's (qa.api.openai_format), with the same status and code."""
     if is_openai_path(path):
         return JSONResponse(error_json(status, code, message, param), status_code=status, headers=headers)
-    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"error": {"status": status, "code": code, "message": message}}, status_code=status, headers=headers
+    )
 
 
 NOT_JSON = "the request body is not valid JSON (UTF-8 text, nested at most a few hundred levels, integers under 4300 digits)"
@@ -76,7 +82,11 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
         return 400, "invalid_json", NOT_JSON
     first = errors[0] if errors else {}
     if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes):
-        return 415, "unsupported_media_type", "send the body as JSON with the header Content-Type: application/json"
+        return (
+            415,
+            "unsupported_media_type",
+            "send the body as JSON with the header Content-Type: application/json",
+        )
     return 422, "invalid_request", describe(first)
 
 
@@ -114,9 +124,14 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         "retry after the Retry-After header's seconds (estimated from the running write's progress); "
         "milvus_unavailable: the Milvus store does not answer; embedding_unavailable: the embedding server does not",
     }
-    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": why[s]} for s in statuses}
+    out: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorResponse, "description": why[s]} for s in statuses
+    }
     if 503 in out:
-        retry = {"description": "seconds to wait, on busy and index_busy", "schema": {"type": "integer", "minimum": 0}}
+        retry = {
+            "description": "seconds to wait, on busy and index_busy",
+            "schema": {"type": "integer", "minimum": 0},
+        }
         out[503]["headers"] = {"Retry-After": retry}
     return out
 
@@ -145,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPIOffline(
         title="问源 wenyuan",
         description="Ask Chinese questions over the corpus; every answer quotes and cites the exact paragraph. "
-        "Errors: `{\"error\": {\"status\": int, \"code\": str, \"message\": str}}`; a request line over 16 KiB "
+        'Errors: `{"error": {"status": int, "code": str, "message": str}}`; a request line over 16 KiB '
         "gets 414 uri_too_long and headers over 16 KiB 431 headers_too_large, in the same shape. Document writes queue "
         "(503 index_busy beyond WENYUAN_DOCUMENT_WRITE_QUEUE) and answer 202 with a job at /api/jobs/{id} when slow.",
         version="0.1.0",
@@ -154,7 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = live
     app.state.llm = make_llm(settings)  # an OpenAI-compatible client when WENYUAN_LLM_* are set (issue 11)
     reads = Reads(live, admission, app.state.llm)
-    from qa.mcp_server.http import McpEndpoint  # the mcp SDK loads only with the app, not with every import of this module
+    from qa.mcp_server.http import (
+        McpEndpoint,
+    )  # the mcp SDK loads only with the app, not with every import of this module
 
     mcp = McpEndpoint(settings, reads)
     app.router.add_route("/mcp", mcp, include_in_schema=False)  # MCP over streamable HTTP (issue 22)
@@ -165,7 +182,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         answer = http_error(exc)
         if answer.code == "internal_error" and not isinstance(exc, ApiError):
             log.error("an error without an HTTP status reached a route", exc_info=exc)
-        return error(answer.status, answer.code, answer.message, answer.headers, request.url.path, getattr(exc, "param", None))
+        return error(
+            answer.status,
+            answer.code,
+            answer.message,
+            answer.headers,
+            request.url.path,
+            getattr(exc, "param", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -188,12 +212,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return error(500, "internal_error", INTERNAL, path=request.url.path)
 
-    @app.get("/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)})
+    @app.get(
+        "/api/health", response_model=None, responses={200: {"model": Health}, **_errors(400, 405, 500, 503)}
+    )
     async def health() -> Any:
         """On the event loop, needing no worker thread: it answers while every thread is busy."""
         index = live.get().retriever.index
         if settings.store == "milvus":
-            await run_in_threadpool(index.latest_build)  # Milvus must answer now, not only when the server started
+            await run_in_threadpool(
+                index.latest_build
+            )  # Milvus must answer now, not only when the server started
         running, waiting = queue.counts()
         return {
             "status": "ok",
@@ -240,23 +268,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messages = [m.model_dump() for m in body.messages]
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
             turn = reads.turn(messages, body.k, body.mode)
-            return StreamingResponse(chat_events(chat.finish(turn, reads.llm, stream=True)), media_type="text/event-stream")
+            return StreamingResponse(
+                chat_events(chat.finish(turn, reads.llm, stream=True)), media_type="text/event-stream"
+            )
         return JSONResponse(reads.answer(messages, body.k, body.mode).to_json())
 
-    @app.get("/api/documents", response_model=None, responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)})
+    @app.get(
+        "/api/documents",
+        response_model=None,
+        responses={200: {"model": DocumentList}, **_errors(400, 405, 500, 503)},
+    )
     def list_documents() -> Any:
         return reads.documents()
 
     @app.get(
         "/api/documents/{doc:path}/source",
         response_model=None,
-        responses={200: {"description": "the original file (PDF, Word, HTML, Markdown or text) as it is in the corpus folder"},
-                   **_errors(400, 404, 405, 422, 500, 503)},  # 422 in our shape, not FastAPI's HTTPValidationError
+        responses={
+            200: {
+                "description": "the original file (PDF, Word, HTML, Markdown or text) as it is in the corpus folder"
+            },
+            **_errors(400, 404, 405, 422, 500, 503),
+        },  # 422 in our shape, not FastAPI's HTTPValidationError
         summary="The original file of a document",
     )
     def get_document_source(doc: str) -> Any:
         path, media_type = documents.source_file(live.get().retriever.index, doc)
-        return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name)
+        return FileResponse(
+            path, media_type=media_type, content_disposition_type="inline", filename=path.name
+        )
 
     @app.get(
         "/api/documents/{doc:path}",

@@ -24,7 +24,9 @@ def written(result: WriteResult) -> Outcome:
     return Outcome(201 if result.created else 200, result.to_json())
 
 
-def writer_action(settings: Settings, live: LiveEngine, write: Callable[[DocumentWriter, Wenyuan], Outcome]) -> Callable[[Job], Outcome]:
+def writer_action(
+    settings: Settings, live: LiveEngine, write: Callable[[DocumentWriter, Wenyuan], Outcome]
+) -> Callable[[Job], Outcome]:
     """A job's work on the writer thread: the newest served build, the write, then serve what it committed."""
 
     def run(job: Job) -> Outcome:
@@ -32,7 +34,9 @@ def writer_action(settings: Settings, live: LiveEngine, write: Callable[[Documen
             live.refresh()
             engine = live.get()
             retriever = engine.retriever
-            writer = DocumentWriter(settings, retriever.embedder, retriever.index.manifest, retriever.segmenter, job.progress)
+            writer = DocumentWriter(
+                settings, retriever.embedder, retriever.index.manifest, retriever.segmenter, job.progress
+            )
             outcome = write(writer, engine)
             live.refresh()
             return outcome

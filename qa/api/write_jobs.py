@@ -14,14 +14,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from qa.errors import ApiError
 
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED = ("done", "failed", "cancelled")
 # Share of a build's time before each stage starts and the stage's own share: embedding dominates.
-STAGES = {"queued": (0.0, 0.0), "reading": (0.0, 0.1), "passages": (0.1, 0.4), "sentences": (0.5, 0.45), "committing": (0.95, 0.05)}
+STAGES = {
+    "queued": (0.0, 0.0),
+    "reading": (0.0, 0.1),
+    "passages": (0.1, 0.4),
+    "sentences": (0.5, 0.45),
+    "committing": (0.95, 0.05),
+}
 STAGE_NAMES = {
     "queued": "waiting for the writes before it",
     "reading": "reading the corpus folder",
@@ -40,8 +46,10 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of_error(cls, exc: ApiError) -> "Outcome":
-        return cls(exc.status, {"status": exc.status, "code": exc.code, "message": exc.message}, exc.headers or {})
+    def of_error(cls, exc: ApiError) -> Outcome:
+        return cls(
+            exc.status, {"status": exc.status, "code": exc.code, "message": exc.message}, exc.headers or {}
+        )
 
 
 @dataclass
@@ -49,16 +57,16 @@ class Job:
     kind: Literal["put", "delete", "sync"]
     doc: str
     size: int
-    action: Callable[["Job"], Outcome]
+    action: Callable[[Job], Outcome]
     id: str = field(default_factory=lambda: secrets.token_hex(8))
     state: State = "queued"
     stage: str = "queued"
     done: int = 0
     total: int = 0
     created: float = field(default_factory=time.time)
-    started: Optional[float] = None
-    finished: Optional[float] = None
-    outcome: Optional[Outcome] = None
+    started: float | None = None
+    finished: float | None = None
+    outcome: Outcome | None = None
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -75,7 +83,7 @@ class Job:
     def elapsed(self) -> float:
         return (self.finished or time.time()) - (self.started or time.time())
 
-    def finish(self, state: State, outcome: Optional[Outcome]) -> None:
+    def finish(self, state: State, outcome: Outcome | None) -> None:
         self.state, self.outcome, self.finished = state, outcome, time.time()
         self._finished.set()
 

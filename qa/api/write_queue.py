@@ -18,7 +18,6 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from typing import Optional
 
 from qa.api.write_jobs import Job, Outcome
 from qa.errors import ApiError
@@ -39,7 +38,7 @@ class WriteQueue:
         self.depth = depth
         self._cond = threading.Condition()
         self._waiting: deque[Job] = deque()
-        self._running: Optional[Job] = None
+        self._running: Job | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._speed = 1.0  # observed ÷ assumed build time, learned from finished jobs
         self._stop = False
@@ -56,7 +55,9 @@ class WriteQueue:
     def submit(self, job: Job, always: bool = False) -> Job:
         """Queue ``job``, or 503 ``index_busy`` when ``depth`` writes already wait (``always``: the server's own sync)."""
         with self._cond:
-            idle = self._running is None  # the writer is about to take the first waiting job: it does not wait
+            idle = (
+                self._running is None
+            )  # the writer is about to take the first waiting job: it does not wait
             if not always and len(self._waiting) >= self.depth + idle:
                 retry = self.retry_after()
                 raise ApiError(
@@ -81,7 +82,7 @@ class WriteQueue:
         log.info("write of %s cancelled: the client disconnected while it waited", ascii(job.doc))
         return True
 
-    def get(self, job_id: str) -> Optional[Job]:
+    def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
     def position(self, job: Job) -> int:
@@ -132,7 +133,17 @@ class WriteQueue:
                 job.finish("failed", Outcome.of_error(exc))
             except Exception:  # a bug: logged, reported as 500, and the queue goes on
                 log.exception("write of %s failed", ascii(job.doc))
-                job.finish("failed", Outcome(500, {"status": 500, "code": "internal_error", "message": "the write failed; see the server log"}))
+                job.finish(
+                    "failed",
+                    Outcome(
+                        500,
+                        {
+                            "status": 500,
+                            "code": "internal_error",
+                            "message": "the write failed; see the server log",
+                        },
+                    ),
+                )
             self._learn(job)
             with self._cond:
                 self._running = None

@@ -48,13 +48,19 @@ class AnswerRows:
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
-            path, x=self.x, label=self.label, length=self.length, doc=self.doc, group=self.group,
-            evidence=self.evidence, words=self.words,
+            path,
+            x=self.x,
+            label=self.label,
+            length=self.length,
+            doc=self.doc,
+            group=self.group,
+            evidence=self.evidence,
+            words=self.words,
         )
         path.with_suffix(".json").write_text(json.dumps(self.asked, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "AnswerRows":
+    def load(cls, path: Path) -> AnswerRows:
         with np.load(path, allow_pickle=False) as d:
             arrays = {k: d[k] for k in d.files}
         asked = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -67,7 +73,10 @@ def holds_answer(text: str, answers: Sequence[str]) -> bool:
 
 
 def collect(
-    retriever: Retriever, questions: Sequence[Question], source: str, progress: Callable[[int], None] | None = None
+    retriever: Retriever,
+    questions: Sequence[Question],
+    source: str,
+    progress: Callable[[int], None] | None = None,
 ) -> AnswerRows:
     xs, labels, lengths, docs, groups, evs, words, asked_rows = [], [], [], [], [], [], [], []
     doc_ids: dict[str, int] = {}
@@ -90,8 +99,9 @@ def collect(
             groups.append([group] * len(found))
             evs.append(ev.vector())
             words.append(len(asked.weights))
-            asked_rows.append({"source": source, "id": q.id, "variant": variant, "type": q.type,
-                               "answerable": bool(gold)})
+            asked_rows.append(
+                {"source": source, "id": q.id, "variant": variant, "type": q.type, "answerable": bool(gold)}
+            )
         if progress is not None:
             progress(n + 1)
     flat = lambda rows, dtype: np.asarray([v for r in rows for v in r], dtype=dtype)  # noqa: E731

@@ -37,7 +37,11 @@ from qa.text.tokenize import Segmenter
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
-FALLBACK_QUESTIONS = ["截至3月1日庆元县健康码申领率是多少", "衢宁铁路庆元段目前已复工人数是多少", "平湖市调整了哪些三区范围"]
+FALLBACK_QUESTIONS = [
+    "截至3月1日庆元县健康码申领率是多少",
+    "衢宁铁路庆元段目前已复工人数是多少",
+    "平湖市调整了哪些三区范围",
+]
 Log = Callable[[str], None]
 
 
@@ -108,13 +112,20 @@ def _latency(retriever: Any, questions: list[str], repeats: int) -> dict[str, di
     return out
 
 
-def bench_seeds(embedder: Any, questions: list[str], repeats: int, base: Settings, log: Log) -> tuple[dict, list[Chunk], np.ndarray]:
+def bench_seeds(
+    embedder: Any, questions: list[str], repeats: int, base: Settings, log: Log
+) -> tuple[dict, list[Chunk], np.ndarray]:
     """The real pipeline on ``seeds/``: build, load, search; also the bare query-embedding time."""
     from qa.index.factory import build, open_index
     from qa.search.retrieval import Retriever
 
-    settings = base.model_copy(update={"index_dir": base.index_dir / "seeds-index", "corpus_dir": SEEDS,
-                                       "milvus_collection": f"{base.milvus_collection}_seeds"})
+    settings = base.model_copy(
+        update={
+            "index_dir": base.index_dir / "seeds-index",
+            "corpus_dir": SEEDS,
+            "milvus_collection": f"{base.milvus_collection}_seeds",
+        }
+    )
     timed = _TimedEmbedder(embedder)
     log(f"bench: indexing {SEEDS} into the {settings.store} store with {embedder.model_id} ...")
     started = time.perf_counter()
@@ -156,7 +167,9 @@ def _faiss_search(index: Any, qvecs: np.ndarray, k: int) -> tuple[list[float], n
     return times, ids
 
 
-def _write_local(settings: Settings, corpus: Corpus, qvecs: np.ndarray, embedder: Any, log: Log) -> tuple[dict, dict]:
+def _write_local(
+    settings: Settings, corpus: Corpus, qvecs: np.ndarray, embedder: Any, log: Log
+) -> tuple[dict, dict]:
     """bm25s, FAISS flat and HNSW (compared), then the build folder: (timings, FAISS row)."""
     n = len(corpus.chunks)
     started = time.perf_counter()
@@ -171,25 +184,60 @@ def _write_local(settings: Settings, corpus: Corpus, qvecs: np.ndarray, embedder
     hnsw_s = time.perf_counter() - started
     kind = vector_index.auto_kind(n)
     started = time.perf_counter()
-    write_local(settings, corpus, lexical, flat if kind == "flat" else vector_index.build(corpus.vectors, kind, ids), kind, embedder)
+    write_local(
+        settings,
+        corpus,
+        lexical,
+        flat if kind == "flat" else vector_index.build(corpus.vectors, kind, ids),
+        kind,
+        embedder,
+    )
     write_s = time.perf_counter() - started
     k = settings.candidates
     flat_ms, flat_ids = _faiss_search(flat, qvecs, k)
     hnsw_ms, hnsw_ids = _faiss_search(hnsw, qvecs, k)
     recall = float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(flat_ids, hnsw_ids)]))
-    faiss_row = {"chunks": n, "k": k, "flat_build_s": flat_s, "flat_ms": _pct(flat_ms), "hnsw_build_s": hnsw_s,
-                 "hnsw_ms": _pct(hnsw_ms), "hnsw_recall_at_10": recall, "flat_mb": _index_mb(flat), "hnsw_mb": _index_mb(hnsw)}
-    return {"index": kind, "bm25_s": bm25_s, "faiss_s": hnsw_s if kind == "hnsw" else flat_s, "write_s": write_s}, faiss_row
+    faiss_row = {
+        "chunks": n,
+        "k": k,
+        "flat_build_s": flat_s,
+        "flat_ms": _pct(flat_ms),
+        "hnsw_build_s": hnsw_s,
+        "hnsw_ms": _pct(hnsw_ms),
+        "hnsw_recall_at_10": recall,
+        "flat_mb": _index_mb(flat),
+        "hnsw_mb": _index_mb(hnsw),
+    }
+    return {
+        "index": kind,
+        "bm25_s": bm25_s,
+        "faiss_s": hnsw_s if kind == "hnsw" else flat_s,
+        "write_s": write_s,
+    }, faiss_row
 
 
-def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: float, embedder: Any,
-               questions: list[str], qvecs: np.ndarray, repeats: int, base: Settings, log: Log) -> tuple[dict, dict | None]:
+def bench_size(
+    n: int,
+    synth: Synthesizer,
+    model_vecs: np.ndarray | None,
+    pps: float,
+    embedder: Any,
+    questions: list[str],
+    qvecs: np.ndarray,
+    repeats: int,
+    base: Settings,
+    log: Log,
+) -> tuple[dict, dict | None]:
     """One synthetic size through the chosen store's real code and ``Retriever.search``: (scale row, FAISS row)."""
     from qa.index.factory import open_index
     from qa.search.retrieval import Retriever
 
-    settings = base.model_copy(update={"index_dir": base.index_dir / f"synthetic-{n}",
-                                       "milvus_collection": f"{base.milvus_collection}_{n}"})
+    settings = base.model_copy(
+        update={
+            "index_dir": base.index_dir / f"synthetic-{n}",
+            "milvus_collection": f"{base.milvus_collection}_{n}",
+        }
+    )
     rss_before = _rss_mb()
     use_model = model_vecs is not None and n <= len(model_vecs)
     log(f"bench: {n} chunks: making and segmenting ...")
@@ -204,9 +252,17 @@ def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: f
         write_milvus(settings, corpus, embedder)
         row = {"index": "milvus", "bm25_s": None, "faiss_s": None, "write_s": time.perf_counter() - started}
     payload = corpus.payload_bytes()
-    row.update({"chunks": n, "sentences": len(corpus.sentence_texts), "vectors": "model" if use_model else "synthetic",
-                "seg_s": seg_s, "embed_s": None, "embed_s_estimate": (n + len(corpus.sentence_texts)) / pps,
-                "payload_mb": {k: v / 2**20 for k, v in payload.items()}})
+    row.update(
+        {
+            "chunks": n,
+            "sentences": len(corpus.sentence_texts),
+            "vectors": "model" if use_model else "synthetic",
+            "seg_s": seg_s,
+            "embed_s": None,
+            "embed_s_estimate": (n + len(corpus.sentence_texts)) / pps,
+            "payload_mb": {k: v / 2**20 for k, v in payload.items()},
+        }
+    )
     del corpus
     gc.collect()
     log(f"bench: {n} chunks: loading and searching ...")
@@ -219,7 +275,13 @@ def bench_size(n: int, synth: Synthesizer, model_vecs: np.ndarray | None, pps: f
     row["server_rss_mb"] = _milvus_server_mb(settings)
     # Freed corpus memory can make this process shrink while the index opens; it never counts as negative.
     row["serving_mb"] = max(0.0, _rss_mb() - rss_loaded) + (row["server_rss_mb"] or 0.0)
-    row.update({"rss_delta_mb": _rss_mb() - rss_before, "peak_rss_mb": _peak_mb(), "disk_mb": _disk_mb(settings.index_dir)})
+    row.update(
+        {
+            "rss_delta_mb": _rss_mb() - rss_before,
+            "peak_rss_mb": _peak_mb(),
+            "disk_mb": _disk_mb(settings.index_dir),
+        }
+    )
     if use_model:
         row["embed_s"], row["embed_s_estimate"] = row["embed_s_estimate"], None
     _release(settings, index)
@@ -276,9 +338,17 @@ def _index_mb(index: Any) -> float:
     return faiss.serialize_index(index).nbytes / 2**20
 
 
-def run_bench(sizes: Sequence[int] = (1000, 10000, 100000), *, full: bool = False, sample: int = 200,
-              n_questions: int = 20, repeats: int = 3, log: Log = _stderr, embedder: Any = None,
-              settings: Settings | None = None) -> dict[str, Any]:
+def run_bench(
+    sizes: Sequence[int] = (1000, 10000, 100000),
+    *,
+    full: bool = False,
+    sample: int = 200,
+    n_questions: int = 20,
+    repeats: int = 3,
+    log: Log = _stderr,
+    embedder: Any = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """All measurements as one JSON-able dict (``format_report`` turns it into tables).
 
     ``settings``: the store to measure (``store``, ``milvus_uri``, ``milvus_collection``); indexes are
@@ -294,7 +364,9 @@ def run_bench(sizes: Sequence[int] = (1000, 10000, 100000), *, full: bool = Fals
     questions = load_questions(n_questions)
     given = settings or Settings()
     with tempfile.TemporaryDirectory(prefix="wenyuan-bench-") as tmp:
-        base = given.model_copy(update={"index_dir": Path(tmp), "milvus_collection": f"{given.milvus_collection}_bench"})
+        base = given.model_copy(
+            update={"index_dir": Path(tmp), "milvus_collection": f"{given.milvus_collection}_bench"}
+        )
         seeds, seed_chunks, seed_vecs = bench_seeds(embedder, questions, repeats, base, log)
         synth = Synthesizer(seed_chunks, seed_vecs)
         sample = 1000 if full else sample
@@ -311,11 +383,21 @@ def run_bench(sizes: Sequence[int] = (1000, 10000, 100000), *, full: bool = Fals
             if frow is not None:
                 faiss_rows.append(frow)
     return {
-        "store": given.store, "model": embedder.model_id, "passages_per_s": pps, "passages_measured": sample,
-        "queries": len(questions), "repeats": repeats, "faiss_queries": len(qvecs),
-        "hnsw_above": vector_index.HNSW_ABOVE, "noise_sigma": NOISE,
-        "seeds": seeds, "scale": scale, "faiss": faiss_rows, "goals": goals(scale),
-        "total_s": time.perf_counter() - started, "load_average": [load_before, os.getloadavg()[0]],
+        "store": given.store,
+        "model": embedder.model_id,
+        "passages_per_s": pps,
+        "passages_measured": sample,
+        "queries": len(questions),
+        "repeats": repeats,
+        "faiss_queries": len(qvecs),
+        "hnsw_above": vector_index.HNSW_ABOVE,
+        "noise_sigma": NOISE,
+        "seeds": seeds,
+        "scale": scale,
+        "faiss": faiss_rows,
+        "goals": goals(scale),
+        "total_s": time.perf_counter() - started,
+        "load_average": [load_before, os.getloadavg()[0]],
     }
 
 
@@ -326,10 +408,14 @@ def goals(scale: list[dict[str, Any]]) -> dict[str, float] | None:
     small, large = min(scale, key=lambda r: r["chunks"]), max(scale, key=lambda r: r["chunks"])
     payload = sum(large["payload_mb"].values()) - sum(small["payload_mb"].values())
     return {
-        "from": small["chunks"], "to": large["chunks"],
+        "from": small["chunks"],
+        "to": large["chunks"],
         "hybrid_p50_ratio": large["latency_ms"]["hybrid"]["p50"] / small["latency_ms"]["hybrid"]["p50"],
-        "serving_growth_mb": large["serving_mb"] - small["serving_mb"], "payload_growth_mb": payload,
-        "memory_ratio": (large["serving_mb"] - small["serving_mb"]) / payload if payload > 0 else float("nan"),
+        "serving_growth_mb": large["serving_mb"] - small["serving_mb"],
+        "payload_growth_mb": payload,
+        "memory_ratio": (large["serving_mb"] - small["serving_mb"]) / payload
+        if payload > 0
+        else float("nan"),
     }
 
 
@@ -359,30 +445,70 @@ def format_report(report: dict[str, Any]) -> str:
     emb = s["query_embed_ms"]["p50"]
     where = report.get("store", "local")
     lat_cols = [(f"{m} p{p}", _lat(m, f"p{p}")) for m in MODES for p in (50, 95)]
-    seeds = _table(f"seeds/ (real model, real index, {where} store)", [
-        ("chunks", lambda r: r["chunks"]), ("build s", lambda r: r["build_s"]), ("embed s", lambda r: r["embed_s"]),
-        ("texts/s", lambda r: r["passages_per_s"]), ("q-embed p50 ms", lambda r: r["query_embed_ms"]["p50"]),
-        *lat_cols, ("hybrid/q-embed", lambda r: r["latency_ms"]["hybrid"]["p50"] / emb),
-        ("disk MB", lambda r: r["disk_mb"]), ("peak RSS MB", lambda r: r["peak_rss_mb"])], [s])
-    est = lambda r: r["embed_s"] if r["embed_s"] is not None else f"~{_fmt(r['embed_s_estimate'])}"
+    seeds = _table(
+        f"seeds/ (real model, real index, {where} store)",
+        [
+            ("chunks", lambda r: r["chunks"]),
+            ("build s", lambda r: r["build_s"]),
+            ("embed s", lambda r: r["embed_s"]),
+            ("texts/s", lambda r: r["passages_per_s"]),
+            ("q-embed p50 ms", lambda r: r["query_embed_ms"]["p50"]),
+            *lat_cols,
+            ("hybrid/q-embed", lambda r: r["latency_ms"]["hybrid"]["p50"] / emb),
+            ("disk MB", lambda r: r["disk_mb"]),
+            ("peak RSS MB", lambda r: r["peak_rss_mb"]),
+        ],
+        [s],
+    )
+
+    def est(r: dict) -> object:
+        return r["embed_s"] if r["embed_s"] is not None else f"~{_fmt(r['embed_s_estimate'])}"
+
     engine = "bm25s + FAISS" if where == "local" else "Milvus"
-    scale = _table(f"synthetic corpora, {where} store (real jieba + {engine} + Retriever.search; latencies in ms)", [
-        ("chunks", lambda r: r["chunks"]), ("sentences", lambda r: r["sentences"]), ("vectors", lambda r: r["vectors"]),
-        ("index", lambda r: r["index"]), ("seg s", lambda r: r["seg_s"]), ("bm25 s", lambda r: r["bm25_s"]),
-        ("faiss s", lambda r: r["faiss_s"]), ("write s", lambda r: r["write_s"]), ("embed s", est),
-        ("load s", lambda r: r["load_s"]), *lat_cols, ("payload MB", lambda r: sum(r["payload_mb"].values())),
-        ("serving MB", lambda r: r["serving_mb"]), ("milvus RSS MB", lambda r: r["server_rss_mb"]),
-        ("peak RSS MB", lambda r: r["peak_rss_mb"]), ("disk MB", lambda r: r["disk_mb"])], report["scale"])
+    scale = _table(
+        f"synthetic corpora, {where} store (real jieba + {engine} + Retriever.search; latencies in ms)",
+        [
+            ("chunks", lambda r: r["chunks"]),
+            ("sentences", lambda r: r["sentences"]),
+            ("vectors", lambda r: r["vectors"]),
+            ("index", lambda r: r["index"]),
+            ("seg s", lambda r: r["seg_s"]),
+            ("bm25 s", lambda r: r["bm25_s"]),
+            ("faiss s", lambda r: r["faiss_s"]),
+            ("write s", lambda r: r["write_s"]),
+            ("embed s", est),
+            ("load s", lambda r: r["load_s"]),
+            *lat_cols,
+            ("payload MB", lambda r: sum(r["payload_mb"].values())),
+            ("serving MB", lambda r: r["serving_mb"]),
+            ("milvus RSS MB", lambda r: r["server_rss_mb"]),
+            ("peak RSS MB", lambda r: r["peak_rss_mb"]),
+            ("disk MB", lambda r: r["disk_mb"]),
+        ],
+        report["scale"],
+    )
     parts = [seeds, scale]
     if report["faiss"]:
-        parts.append(_table(f"FAISS flat vs HNSW (M={vector_index.HNSW_M}, efSearch={vector_index.HNSW_EF_SEARCH}), "
-                            f"one query at a time, k={report['faiss'][0]['k']}", [
-            ("chunks", lambda r: r["chunks"]), ("vectors", lambda r: r["vectors"]),
-            ("flat build s", lambda r: r["flat_build_s"]), ("flat p50 ms", lambda r: r["flat_ms"]["p50"]),
-            ("flat p95 ms", lambda r: r["flat_ms"]["p95"]), ("hnsw build s", lambda r: r["hnsw_build_s"]),
-            ("hnsw p50 ms", lambda r: r["hnsw_ms"]["p50"]), ("hnsw p95 ms", lambda r: r["hnsw_ms"]["p95"]),
-            ("recall@10", lambda r: r["hnsw_recall_at_10"]), ("flat MB", lambda r: r["flat_mb"]),
-            ("hnsw MB", lambda r: r["hnsw_mb"])], report["faiss"]))
+        parts.append(
+            _table(
+                f"FAISS flat vs HNSW (M={vector_index.HNSW_M}, efSearch={vector_index.HNSW_EF_SEARCH}), "
+                f"one query at a time, k={report['faiss'][0]['k']}",
+                [
+                    ("chunks", lambda r: r["chunks"]),
+                    ("vectors", lambda r: r["vectors"]),
+                    ("flat build s", lambda r: r["flat_build_s"]),
+                    ("flat p50 ms", lambda r: r["flat_ms"]["p50"]),
+                    ("flat p95 ms", lambda r: r["flat_ms"]["p95"]),
+                    ("hnsw build s", lambda r: r["hnsw_build_s"]),
+                    ("hnsw p50 ms", lambda r: r["hnsw_ms"]["p50"]),
+                    ("hnsw p95 ms", lambda r: r["hnsw_ms"]["p95"]),
+                    ("recall@10", lambda r: r["hnsw_recall_at_10"]),
+                    ("flat MB", lambda r: r["flat_mb"]),
+                    ("hnsw MB", lambda r: r["hnsw_mb"]),
+                ],
+                report["faiss"],
+            )
+        )
     notes = [
         f"model {report['model']}: {_fmt(report['passages_per_s'])} texts/s measured on "
         f"{report['passages_measured']} synthetic chunks; 'embed s' with ~ is extrapolated from that rate "
@@ -406,6 +532,10 @@ def format_report(report: dict[str, Any]) -> str:
     notes.append(
         f"total run {_fmt(report['total_s'])} s; 1-min load average {_fmt(report['load_average'][0])} at start, "
         f"{_fmt(report['load_average'][1])} at end on {os.cpu_count()} cores"
-        + (" (busy machine: timings include contention)." if max(report["load_average"]) > (os.cpu_count() or 1) else ".")
+        + (
+            " (busy machine: timings include contention)."
+            if max(report["load_average"]) > (os.cpu_count() or 1)
+            else "."
+        )
     )
     return "\n\n".join([*parts, "\n".join(notes)])

@@ -37,7 +37,9 @@ def write_outputs(report: dict[str, Any], out: Path) -> list[Path]:
         vals = [report["modes"][mode]["by_type"].get(t, {}).get(metric, 0.0) for t in types]
         ax.bar([x + i * width for x in range(len(types))], vals, width, label=mode)
     ax.set_xticks([x + width * (len(modes) - 1) / 2 for x in range(len(types))])
-    ax.set_xticklabels([f"{t}\n(n={report['modes'][modes[0]]['by_type'].get(t, {}).get('n', 0)})" for t in types])
+    ax.set_xticklabels(
+        [f"{t}\n(n={report['modes'][modes[0]]['by_type'].get(t, {}).get('n', 0)})" for t in types]
+    )
     ax.set(ylabel=metric, ylim=(0, 1.05), title=f"{metric} by question type")
     ax.legend()
     fig.tight_layout()
@@ -45,13 +47,19 @@ def write_outputs(report: dict[str, Any], out: Path) -> list[Path]:
     plt.close(fig)
 
     answer = report["answer"]
-    groups = [(t, v) for t, v in answer["by_type"].items()] + [(f"expects\n{t}", v) for t, v in answer["by_expects"].items()]
+    groups = [(t, v) for t, v in answer["by_type"].items()] + [
+        (f"expects\n{t}", v) for t, v in answer["by_expects"].items()
+    ]
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.bar(range(len(groups)), [v["correct"] / v["n"] if v["n"] else 0.0 for _, v in groups], color="#4c72b0")
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([f"{t}\n(n={v['n']})" for t, v in groups], fontsize=7)
     ax.axhline(answer["accuracy"], color="grey", linestyle="--", linewidth=1)
-    ax.set(ylabel="answer accuracy", ylim=(0, 1.05), title=f"chat answers quoting the fact: {answer['accuracy']:.3f} overall")
+    ax.set(
+        ylabel="answer accuracy",
+        ylim=(0, 1.05),
+        title=f"chat answers quoting the fact: {answer['accuracy']:.3f} overall",
+    )
     fig.tight_layout()
     fig.savefig(paths[3], dpi=120)
     plt.close(fig)

@@ -6,9 +6,8 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 from qa.answer import chat
 from qa.answer.chat import ChatAnswer, compose
@@ -141,7 +140,9 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
         if not reply.abstained:
             lengths.append(len(answer_text(reply)))
         if not correct:
-            misses.append({"id": q.id, "question": q.question, "answers": list(q.answers), "answer": reply.answer})
+            misses.append(
+                {"id": q.id, "question": q.question, "answers": list(q.answers), "answer": reply.answer}
+            )
     n = counts["answerable"]
     correct_total = sum(v["correct"] for v in answered.values())
     answer = {
@@ -153,7 +154,11 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
         "by_type": dict(sorted(answered.items())),
         "by_expects": dict(sorted(by_expects.items())),
     }
-    return {"answer": answer, "answer_misses": misses, "abstention": {**counts, "by_type": dict(sorted(declined.items()))}}
+    return {
+        "answer": answer,
+        "answer_misses": misses,
+        "abstention": {**counts, "by_type": dict(sorted(declined.items()))},
+    }
 
 
 def with_fusion(retriever: Retriever, **settings_overrides: Any) -> Retriever:
@@ -201,7 +206,9 @@ def format_report(report: dict[str, Any]) -> str:
             lines += ["", f"misses at rank 1 ({m}):"]
             for miss in report["misses"][m]:
                 top = miss["top"]["text"][:60].replace("\n", " ") if miss["top"] else "—"
-                lines.append(f"  {miss['id']} {miss['question']}  want {miss['answers']} (rank {miss['rank']})  got: {top}")
+                lines.append(
+                    f"  {miss['id']} {miss['question']}  want {miss['answers']} (rank {miss['rank']})  got: {top}"
+                )
     if report["answer_misses"]:
         lines += ["", "answers that miss:"]
         for miss in report["answer_misses"]:

@@ -55,9 +55,13 @@ def load_questions(path: Path) -> list[Question]:
                 row.get("expects"),
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{n}: not a question object ({exc}); expected id, question, answers, doc, type") from exc
+            raise InputError(
+                f"{path}:{n}: not a question object ({exc}); expected id, question, answers, doc, type"
+            ) from exc
         if q.expects is not None and q.expects not in EXPECTS:
-            raise InputError(f"{path}:{n}: expects must be one of {', '.join(EXPECTS)} or null, not {q.expects!r}")
+            raise InputError(
+                f"{path}:{n}: expects must be one of {', '.join(EXPECTS)} or null, not {q.expects!r}"
+            )
         if q.id in seen:
             raise InputError(f"{path}:{n}: duplicate id {q.id!r}")
         seen.add(q.id)

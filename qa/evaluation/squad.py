@@ -48,12 +48,16 @@ def load_squad(path: Path) -> SquadSet:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise InputError(f"SQuAD file {path} not found: give --squad FILE (e.g. cmrc2018_trial.json)") from None
+        raise InputError(
+            f"SQuAD file {path} not found: give --squad FILE (e.g. cmrc2018_trial.json)"
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path} is not a readable JSON file: {exc}") from exc
     entries = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise InputError(f"{path} has no data[] list: expected SQuAD-style JSON ({{\"data\": [{{\"title\", \"paragraphs\"}}]}})")
+        raise InputError(
+            f'{path} has no data[] list: expected SQuAD-style JSON ({{"data": [{{"title", "paragraphs"}}]}})'
+        )
     documents: dict[str, str] = {}
     questions: list[Question] = []
     seen: set[str] = set()
@@ -65,7 +69,9 @@ def load_squad(path: Path) -> SquadSet:
             documents[name] = _document_text(str(entry.get("title", "")), contexts)
             for p in paragraphs:
                 for qa in p.get("qas", []):
-                    answers = tuple(dict.fromkeys(a["text"].strip() for a in qa.get("answers", []) if a["text"].strip()))
+                    answers = tuple(
+                        dict.fromkeys(a["text"].strip() for a in qa.get("answers", []) if a["text"].strip())
+                    )
                     qid = str(qa["id"])
                     if qid in seen:
                         qid = f"{qid}#{n}"
@@ -74,7 +80,9 @@ def load_squad(path: Path) -> SquadSet:
                     if question:
                         questions.append(Question(qid, question, answers, name, "squad"))
         except (KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"{path}: data[{n}] is not a SQuAD entry (missing {exc}); expected title, paragraphs[].context, .qas[]") from exc
+            raise InputError(
+                f"{path}: data[{n}] is not a SQuAD entry (missing {exc}); expected title, paragraphs[].context, .qas[]"
+            ) from exc
     if not questions:
         raise InputError(f"{path} holds no questions")
     return SquadSet(documents, questions)
@@ -120,7 +128,12 @@ def write_corpus(squad: SquadSet, folder: Path) -> None:
 
 
 def index_squad(
-    path: Path, settings: Settings, work_dir: Path | None = None, progress: bool = True, documents: int | None = None, seed: int = 0
+    path: Path,
+    settings: Settings,
+    work_dir: Path | None = None,
+    progress: bool = True,
+    documents: int | None = None,
+    seed: int = 0,
 ) -> tuple[SquadSet, Settings]:
     """Load the set, write its corpus folder and bring its index up to date (only changed documents are embedded).
 

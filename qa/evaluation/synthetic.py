@@ -40,7 +40,9 @@ class Synthesizer:
     _CHARS = "青云山河安泰兴平宁华东西南北阳新和丰长乐永定嘉丽江松林竹溪桥石岭金银湖海明光春秋龙凤鹤桂兰梅"
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, seed: int = 0) -> None:
-        self.pool = [(i, s) for i, c in enumerate(chunks) for s in self._SENTENCE.findall(c.text) if len(s) >= 8]
+        self.pool = [
+            (i, s) for i, c in enumerate(chunks) for s in self._SENTENCE.findall(c.text) if len(s) >= 8
+        ]
         self.titles = sorted({c.title for c in chunks if c.title})
         self.lengths = [len(c.text) for c in chunks]
         self.vectors = vectors
@@ -68,13 +70,27 @@ class Synthesizer:
             text = "".join(parts)[:512]
             offset = 0 if i % PER_DOC == 0 else offset
             doc, title = f"synthetic/{i // PER_DOC:05d}.txt", self._vary(self.rand.choice(self.titles))
-            out.append(Chunk(doc, title, (i % PER_DOC) // 5, i % 5, text, offset, offset + len(text), 0, 0,
-                             chunk_id(doc, title, text, i)))
+            out.append(
+                Chunk(
+                    doc,
+                    title,
+                    (i % PER_DOC) // 5,
+                    i % 5,
+                    text,
+                    offset,
+                    offset + len(text),
+                    0,
+                    0,
+                    chunk_id(doc, title, text, i),
+                )
+            )
             offset += len(text) + 2
             vecs[i] = self.vectors[sources].mean(axis=0)
         return out, self._noisy(vecs)
 
-    def sentence_vectors(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> tuple[list[list[tuple[int, int]]], list[str], np.ndarray]:
+    def sentence_vectors(
+        self, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> tuple[list[list[tuple[int, int]]], list[str], np.ndarray]:
         """Every chunk's sentences as the index splits them, each with its chunk's vector + fresh noise."""
         spans, texts = sentence_index.split(chunks)
         rows = np.repeat(np.arange(len(chunks)), [len(s) for s in spans])
@@ -98,7 +114,9 @@ class Corpus:
         return {"vectors": int(self.vectors.nbytes + self.sentence_vectors.nbytes), "text": text}
 
 
-def make_corpus(synth: Synthesizer, n: int, segmenter: Segmenter, vectors: np.ndarray | None = None) -> tuple[Corpus, float]:
+def make_corpus(
+    synth: Synthesizer, n: int, segmenter: Segmenter, vectors: np.ndarray | None = None
+) -> tuple[Corpus, float]:
     """The corpus and the seconds jieba took to segment it (``vectors``: real model vectors to use instead)."""
     import time
 
@@ -112,18 +130,36 @@ def make_corpus(synth: Synthesizer, n: int, segmenter: Segmenter, vectors: np.nd
 
 
 def _infos(chunks: Sequence[Chunk]) -> dict[str, dict[str, Any]]:
-    return {d: {"encoding": "utf-8", "metadata": {}, "chars": 0, "sha256": ""} for d in sorted({c.doc for c in chunks})}
+    return {
+        d: {"encoding": "utf-8", "metadata": {}, "chars": 0, "sha256": ""}
+        for d in sorted({c.doc for c in chunks})
+    }
 
 
-def _manifest(build: str, corpus: Corpus, embedder: Any, settings: Settings, kind: str, collections: str = "") -> store.Manifest:
+def _manifest(
+    build: str, corpus: Corpus, embedder: Any, settings: Settings, kind: str, collections: str = ""
+) -> store.Manifest:
     return store.Manifest(
-        build=build, model=settings.model, model_id=embedder.model_id, dimension=embedder.dimension,
-        corpus_dir="synthetic", fingerprint="synthetic", chunker_version=CHUNKER_VERSION,
-        retrieval_text=retrieval_text_options(settings), chunks=len(corpus.chunks), documents=len(_infos(corpus.chunks)),
-        faiss=kind, created=store.now_iso(), build_seconds=0.0, collections=collections)
+        build=build,
+        model=settings.model,
+        model_id=embedder.model_id,
+        dimension=embedder.dimension,
+        corpus_dir="synthetic",
+        fingerprint="synthetic",
+        chunker_version=CHUNKER_VERSION,
+        retrieval_text=retrieval_text_options(settings),
+        chunks=len(corpus.chunks),
+        documents=len(_infos(corpus.chunks)),
+        faiss=kind,
+        created=store.now_iso(),
+        build_seconds=0.0,
+        collections=collections,
+    )
 
 
-def write_local(settings: Settings, corpus: Corpus, lexical: LexicalIndex, dense: Any, kind: str, embedder: Any) -> None:
+def write_local(
+    settings: Settings, corpus: Corpus, lexical: LexicalIndex, dense: Any, kind: str, embedder: Any
+) -> None:
     """A build folder in the real on-disk format, committed like ``qa index`` does."""
     from embeddings import vector_index
 
@@ -146,7 +182,9 @@ class _Lookup(Delegating):
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         if progress is not None:
             progress(len(texts))
-        return np.stack([self.table[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
+        return (
+            np.stack([self.table[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
+        )
 
 
 def write_milvus(settings: Settings, corpus: Corpus, embedder: Any) -> None:
@@ -156,9 +194,13 @@ def write_milvus(settings: Settings, corpus: Corpus, embedder: Any) -> None:
     from qa.index.milvus.writer import Writer
 
     table = dict(zip(corpus.sentence_texts, corpus.sentence_vectors))
-    table.update((embedding_text(c, settings.title_in_embedding), v) for c, v in zip(corpus.chunks, corpus.vectors))
+    table.update(
+        (embedding_text(c, settings.title_in_embedding), v) for c, v in zip(corpus.chunks, corpus.vectors)
+    )
     client = ms.connect(settings)
-    writer = Writer(client, settings, _Lookup(embedder, table), False, warn_on_stderr, Parts(settings), "synthetic")
+    writer = Writer(
+        client, settings, _Lookup(embedder, table), False, warn_on_stderr, Parts(settings), "synthetic"
+    )
     build = store.new_build_name()
     prefix, _ = writer.new_build(build, corpus.chunks, corpus.tokens, _infos(corpus.chunks), None)
     ms.write_manifest(client, settings, _manifest(build, corpus, embedder, settings, "milvus", prefix))

@@ -20,21 +20,19 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder
-from qa.index import model_record, previous_build, resume_cache
-from qa.index import sentence_index
-from qa.index import store
-from qa.ingest.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_document
-from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.errors import CorpusError, WenyuanError
+from qa.index import model_record, previous_build, resume_cache, sentence_index, store
 from qa.index.lexical import LexicalIndex, save_tokens
 from qa.index.previous_build import content_key
+from qa.index.vectors import Embedding, EmbeddingStats, Progress, VectorSource, no_progress  # noqa: F401 (re-exported)
+from qa.index.writer_lock import WriterLock, hold
+from qa.ingest.chunking import CHUNKER_VERSION, ChunkingConfig, chunk_document
+from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.models import Chunk, Document
+from qa.settings import Settings
 from qa.text.normalize import matching_form
 from qa.text.romanize import pinyin_keys
-from qa.settings import Settings
 from qa.text.tokenize import Segmenter
-from qa.index.writer_lock import WriterLock, hold
-from qa.index.vectors import Embedding, EmbeddingStats, Progress, VectorSource, no_progress  # noqa: F401 (re-exported)
 
 Warn = Callable[[str], None]
 
@@ -76,7 +74,9 @@ def settings_for_build(settings: Settings, manifest: store.Manifest) -> Settings
     its own environment would describe (another model would re-embed everything).
     """
     options = manifest.retrieval_text
-    low, split, high = options.get("chunking", [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars])
+    low, split, high = options.get(
+        "chunking", [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars]
+    )
     return settings.model_copy(
         update={
             "model": manifest.model,
@@ -249,7 +249,12 @@ def changes(documents: list[Document], hashes: dict[str, str], before: dict[str,
 def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     started = time.perf_counter()
     corpus_dir, settings, embedder, force, progress, warn = (
-        job.corpus_dir, job.settings, job.embedder, job.force, job.progress, job.warn
+        job.corpus_dir,
+        job.settings,
+        job.embedder,
+        job.force,
+        job.progress,
+        job.warn,
     )
     job.on_progress("reading", 0, 0)
     removed = store.prune_stale(lock)
@@ -264,14 +269,28 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     current = store.read_manifest(index_dir)
     hashes = {d.name: document_hash(d) for d in loaded.documents}
     if current is not None and not force:
-        model_record.check_update(current.embedder, settings, embedder, f"updating the index in {index_dir}", warn)
+        model_record.check_update(
+            current.embedder, settings, embedder, f"updating the index in {index_dir}", warn
+        )
     if (
         current is not None
         and not force
-        and current.matches(model_id=embedder.model_id, fingerprint=fp, chunker_version=CHUNKER_VERSION, retrieval_text=options)
+        and current.matches(
+            model_id=embedder.model_id,
+            fingerprint=fp,
+            chunker_version=CHUNKER_VERSION,
+            retrieval_text=options,
+        )
     ):
         unchanged = Changes([], [], [], len(loaded.documents))
-        return IndexReport(current, False, loaded.skipped, unchanged, reused=current.chunks, seconds=time.perf_counter() - started)
+        return IndexReport(
+            current,
+            False,
+            loaded.skipped,
+            unchanged,
+            reused=current.chunks,
+            seconds=time.perf_counter() - started,
+        )
 
     previous, note = previous_build.load(index_dir, current, options)
     if note:
@@ -296,7 +315,12 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
     build_dir = store.new_build_dir(index_dir)
     try:
         documents = {
-            d.name: {"encoding": d.encoding, "metadata": d.metadata, "chars": len(d.text), "sha256": hashes[d.name]}
+            d.name: {
+                "encoding": d.encoding,
+                "metadata": d.metadata,
+                "chars": len(d.text),
+                "sha256": hashes[d.name],
+            }
             for d in loaded.documents
         }
         store.write_chunks(build_dir, chunks, documents)
@@ -306,10 +330,14 @@ def _build_locked(job: _Job, lock: WriterLock) -> IndexReport:
             resume_cache.clear(index_dir)
         embedding = Embedding(embedder, progress, job.on_progress, keep_in=index_dir)
         vectors, new_rows, embedded = embedding.fill(passage_keys, texts, previous.passages, "passages")
-        sentence_vectors, _, sentences_embedded = embedding.fill(sentence_keys, sentence_texts, previous.sentences, "sentences")
+        sentence_vectors, _, sentences_embedded = embedding.fill(
+            sentence_keys, sentence_texts, previous.sentences, "sentences"
+        )
         job.on_progress("committing", 0, 0)
         store.save_keys(build_dir / store.PASSAGE_KEYS, passage_keys)
-        kind = store.save_vectors(build_dir, vectors, np.array([c.key for c in chunks], dtype=np.int64), job.faiss_kind)
+        kind = store.save_vectors(
+            build_dir, vectors, np.array([c.key for c in chunks], dtype=np.int64), job.faiss_kind
+        )
         sentence_index.write(build_dir, spans, sentence_vectors, sentence_keys)
         manifest = store.Manifest(
             build=build_dir.name,
@@ -369,6 +397,8 @@ def warn_unchunked(documents: list[Document], chunks: list[Chunk], warn: Warn) -
     chunked = {c.doc for c in chunks}
     for doc in documents:
         if doc.name not in chunked:
-            warn(f"warning: {doc.name}: no indexable text (no paragraph to cite); nothing from it is searchable")
+            warn(
+                f"warning: {doc.name}: no indexable text (no paragraph to cite); nothing from it is searchable"
+            )
     if not chunks:
         raise CorpusError("no indexable text in the corpus: every file is headings or fragments only")

@@ -13,8 +13,8 @@ from embeddings.base import Embedder
 from qa.index import store
 from qa.index.build import IndexReport, build_index
 from qa.index.search_index import SearchIndex
-from qa.settings import Settings
 from qa.index.writer_lock import WriterLock, hold
+from qa.settings import Settings
 
 
 def open_index(settings: Settings, served: SearchIndex | None = None) -> SearchIndex:
@@ -48,14 +48,23 @@ def served_build(settings: Settings) -> str | None:
     return manifest.build if manifest else None
 
 
-def build(corpus_dir: Path, settings: Settings, embedder: Embedder, *, lock: WriterLock | None = None, **options: Any) -> IndexReport:
+def build(
+    corpus_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    lock: WriterLock | None = None,
+    **options: Any,
+) -> IndexReport:
     """Index ``corpus_dir`` into the configured store under the writer lock (taken here unless given)."""
     if settings.store == "local":
         return build_index(corpus_dir, settings, embedder, lock=lock, **options)
     from qa.index.milvus.writer import build_milvus
 
     options.pop("faiss_kind", None)
-    options.pop("on_progress", None)  # the Milvus writer reports no progress: a waiting upload shows its stage only
+    options.pop(
+        "on_progress", None
+    )  # the Milvus writer reports no progress: a waiting upload shows its stage only
     if lock is not None:
         return build_milvus(corpus_dir, settings, embedder, **_milvus_options(options))
     with hold(settings.index_dir, settings.index_lock_wait):

@@ -16,7 +16,7 @@ class LexicalIndex:
         self._bm25 = retriever
 
     @classmethod
-    def build(cls, tokenized: list[list[str]]) -> "LexicalIndex":
+    def build(cls, tokenized: list[list[str]]) -> LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25()
@@ -28,7 +28,7 @@ class LexicalIndex:
         self._bm25.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder)))
@@ -50,7 +50,6 @@ class LexicalIndex:
         ids = ids[np.argsort(-scores[ids], kind="stable")]
         ids = ids[scores[ids] > 0]
         return scores[ids], ids
-
 
     def vocabulary(self) -> list[str]:
         return [t for t in self._bm25.vocab_dict if t]

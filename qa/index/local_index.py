@@ -13,9 +13,9 @@ from embeddings import vector_index
 from qa.index import store
 from qa.index.build import document_context
 from qa.index.lexical import LexicalIndex
+from qa.index.sentence_index import SentenceIndex
 from qa.models import Chunk
 from qa.text.normalize import matching_form
-from qa.index.sentence_index import SentenceIndex
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LoadedIndex:
     index_dir: Path
 
     @classmethod
-    def load(cls, index_dir: Path) -> "LoadedIndex":
+    def load(cls, index_dir: Path) -> LoadedIndex:
         manifest = store.require_manifest(index_dir)
         build = index_dir / manifest.build
         chunks = store.read_chunks(build)
@@ -82,7 +82,9 @@ class LoadedIndex:
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
         return {d for d in docs if any(n in self.doc_text.get(d, "") for n in names)}
 
-    def sentence_similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
+    def sentence_similarities(
+        self, ids: Sequence[str], vector: np.ndarray
+    ) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
         if self.sentences is None:
             return {}
         by_row = self.sentences.similarities([self.rows[i] for i in ids], vector)
@@ -102,7 +104,9 @@ def with_summaries(documents: dict[str, dict[str, Any]], chunks: list[Chunk]) ->
 
 def document_texts(chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Each document's context and text in the matching form, for place scoping."""
-    parts: dict[str, list[str]] = {name: [document_context(info.get("metadata", {}))] for name, info in documents.items()}
+    parts: dict[str, list[str]] = {
+        name: [document_context(info.get("metadata", {}))] for name, info in documents.items()
+    }
     for chunk in chunks:
         parts.setdefault(chunk.doc, []).extend((chunk.title, chunk.text))
     return {name: matching_form("\n".join(p)) for name, p in parts.items()}

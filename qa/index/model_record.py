@@ -60,7 +60,11 @@ def settings_of(record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Settings updates that make the embedder the record names (the server URL only when none is configured)."""
     if record.get("kind") != "openai":
         return {"embedder": "local"}
-    return {"embedder": "openai", "embed_model": record.get("model", ""), "embed_url": settings.embed_url or record.get("url")}
+    return {
+        "embedder": "openai",
+        "embed_model": record.get("model", ""),
+        "embed_url": settings.embed_url or record.get("url"),
+    }
 
 
 def check(record: dict[str, Any], settings: Settings, embedder: Embedder, what: str) -> None:
@@ -71,7 +75,9 @@ def check(record: dict[str, Any], settings: Settings, embedder: Embedder, what: 
     if not record:
         return
     now = describe(settings, embedder)
-    differs = [f"{key} {record.get(key)!r} → {now.get(key)!r}" for key in IDENTITY if record.get(key) != now.get(key)]
+    differs = [
+        f"{key} {record.get(key)!r} → {now.get(key)!r}" for key in IDENTITY if record.get(key) != now.get(key)
+    ]
     if not differs:
         cosine = least_cosine(record.get("probes"), now["probes"])
         if cosine < MIN_COSINE:
@@ -86,7 +92,9 @@ def check(record: dict[str, Any], settings: Settings, embedder: Embedder, what: 
         )
 
 
-def check_update(record: dict[str, Any], settings: Settings, embedder: Embedder, what: str, warn: Callable[[str], None]) -> None:
+def check_update(
+    record: dict[str, Any], settings: Settings, embedder: Embedder, what: str, warn: Callable[[str], None]
+) -> None:
     """Before adding to an index: another model is a deliberate switch (nothing of the old one is reused, since
     content keys name the model), but the same model that now embeds differently would mix two models' vectors.
     Moving between an embedding server and a local model is refused too: a run that forgot ``--embedder openai``
@@ -95,7 +103,9 @@ def check_update(record: dict[str, Any], settings: Settings, embedder: Embedder,
     if "openai" in switching and len(switching) == 2:
         check(record, settings, embedder, what)
     if record and record.get("model_id") != embedder.model_id:
-        warn(f"note: the index was built with {record.get('model_id')}; everything is embedded again with {embedder.model_id}")
+        warn(
+            f"note: the index was built with {record.get('model_id')}; everything is embedded again with {embedder.model_id}"
+        )
         return
     check(record, settings, embedder, what)
 

@@ -18,11 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.index import sentence_index
-
-from qa.index import store
-from qa.ingest.chunking import CHUNKER_VERSION
+from qa.index import sentence_index, store
 from qa.index.lexical import load_tokens
+from qa.ingest.chunking import CHUNKER_VERSION
 from qa.models import Chunk
 
 # Options that decide a document's chunks and tokens (embedding options are in the content keys).
@@ -41,7 +39,7 @@ class VectorCache:
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
     @classmethod
-    def of(cls, keys: list[bytes], vectors: np.ndarray) -> "VectorCache":
+    def of(cls, keys: list[bytes], vectors: np.ndarray) -> VectorCache:
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
         return cls({k: i for i, k in enumerate(keys)}, vectors)
@@ -76,7 +74,9 @@ class Previous:
 NOTHING = Previous({}, {}, VectorCache(), VectorCache())
 
 
-def load(index_dir: Path, manifest: store.Manifest | None, options: dict[str, Any]) -> tuple[Previous, str | None]:
+def load(
+    index_dir: Path, manifest: store.Manifest | None, options: dict[str, Any]
+) -> tuple[Previous, str | None]:
     """What the committed build offers, and a note when it could not be read (then nothing is reused)."""
     if manifest is None:
         return NOTHING, None

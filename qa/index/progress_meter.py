@@ -31,7 +31,12 @@ class Meter:
     """Counts one stage's texts; ``retries`` reads the embedder's retry count (0 for a local model)."""
 
     def __init__(
-        self, what: str, total: int, retries: Callable[[], int], enabled: bool = True, stream: TextIO | None = None
+        self,
+        what: str,
+        total: int,
+        retries: Callable[[], int],
+        enabled: bool = True,
+        stream: TextIO | None = None,
     ) -> None:
         self.what, self.total, self.retries, self.enabled = what, total, retries, enabled
         self.stream = stream or sys.stderr

@@ -38,7 +38,7 @@ class ResumeCache:
         self._loaded: dict[bytes, np.ndarray] | None = None
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder) -> "ResumeCache":
+    def open(cls, index_dir: Path, embedder: Embedder) -> ResumeCache:
         """The cache for ``embedder``; what it holds is dropped when the model embeds the probes differently now."""
         tag = hashlib.blake2b(embedder.model_id.encode("utf-8"), digest_size=8).hexdigest()
         folder = index_dir / FOLDER / tag
@@ -64,7 +64,10 @@ class ResumeCache:
         if not keys:
             return
         stem = f"{secrets.token_hex(8)}"
-        _replace(self.folder / f"{stem}.vectors.npy", lambda tmp: _save(tmp, np.ascontiguousarray(vectors, dtype=np.float32)))
+        _replace(
+            self.folder / f"{stem}.vectors.npy",
+            lambda tmp: _save(tmp, np.ascontiguousarray(vectors, dtype=np.float32)),
+        )
         rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), store.KEY_BYTES)
         _replace(self.folder / f"{stem}.keys.npy", lambda tmp: _save(tmp, rows))
 
@@ -73,7 +76,9 @@ class ResumeCache:
         for keys_path in sorted(self.folder.glob("*.keys.npy")):
             try:
                 keys = np.load(keys_path, allow_pickle=False)
-                vectors = np.load(keys_path.with_name(keys_path.name.replace(".keys.", ".vectors.")), allow_pickle=False)
+                vectors = np.load(
+                    keys_path.with_name(keys_path.name.replace(".keys.", ".vectors.")), allow_pickle=False
+                )
             except (OSError, ValueError):
                 continue
             if keys.ndim != 2 or vectors.shape != (len(keys), dimension):

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.models import Chunk
 from qa.index.store import Manifest
+from qa.models import Chunk
 
 Span = tuple[int, int]
 
@@ -55,5 +55,7 @@ class SearchIndex(Protocol):
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
         """Those of ``docs`` whose headline, text or edition name holds any of ``names``."""
 
-    def sentence_similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, tuple[list[Span], list[float]]]:
+    def sentence_similarities(
+        self, ids: Sequence[str], vector: np.ndarray
+    ) -> dict[str, tuple[list[Span], list[float]]]:
         """Each chunk's sentence spans with their cosine to the query ({} when the index has no sentence vectors)."""

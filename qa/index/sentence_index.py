@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.index import store
-from qa.search.highlight import sentences
 from qa.models import Chunk
+from qa.search.highlight import sentences
 
 VECTORS = "sentences.npy"
 SPANS = "sentence_spans.json"
@@ -33,14 +33,16 @@ class SentenceIndex:
     vectors: np.ndarray
 
     @classmethod
-    def load(cls, build_dir: Path) -> "SentenceIndex | None":
+    def load(cls, build_dir: Path) -> SentenceIndex | None:
         """None for an index built without sentence vectors (e.g. the benchmark's synthetic ones)."""
         if not (build_dir / VECTORS).is_file():
             return None
         spans = [[(int(s), int(e)) for s, e in row] for row in store.read_json(build_dir / SPANS)]
         return cls(spans, _offsets(spans), np.load(build_dir / VECTORS, allow_pickle=False))
 
-    def similarities(self, chunk_ids: Sequence[int], query: np.ndarray) -> dict[int, tuple[list[Span], list[float]]]:
+    def similarities(
+        self, chunk_ids: Sequence[int], query: np.ndarray
+    ) -> dict[int, tuple[list[Span], list[float]]]:
         """Each chunk's sentence spans with their cosine similarity to the (unit) query vector."""
         out = {}
         for cid in chunk_ids:

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexMissingError
-from qa.models import Chunk
 from qa.index.writer_lock import WriterLock
+from qa.models import Chunk
 
 MANIFEST = "manifest.json"
 FORMAT = 3
@@ -63,7 +63,9 @@ class Manifest:
     # The embedder and its vectors of fixed probe texts (qa/index/model_record.py); {} in an older index: unknown.
     embedder: dict[str, Any] = field(default_factory=dict)
 
-    def matches(self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]) -> bool:
+    def matches(
+        self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]
+    ) -> bool:
         """True when rebuilding would produce the same index."""
         return (
             self.format == FORMAT

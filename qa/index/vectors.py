@@ -50,8 +50,12 @@ class EmbeddingStats:
     def to_json(self) -> dict[str, Any]:
         rate = self.embedded / self.seconds if self.seconds > 0 else 0.0
         return {
-            "seconds": round(self.seconds, 3), "texts_per_s": round(rate, 1), "embedded": self.embedded,
-            "reused": self.reused, "resumed": self.resumed, "retries": self.retries,
+            "seconds": round(self.seconds, 3),
+            "texts_per_s": round(rate, 1),
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "resumed": self.resumed,
+            "retries": self.retries,
         }
 
 
@@ -69,7 +73,9 @@ class Embedding:
     stats: EmbeddingStats = field(default_factory=EmbeddingStats)
     _cache: ResumeCache | None = field(default=None, init=False, repr=False)
 
-    def fill(self, keys: list[bytes], texts: list[str], source: VectorSource, stage: str) -> tuple[np.ndarray, set[int], int]:
+    def fill(
+        self, keys: list[bytes], texts: list[str], source: VectorSource, stage: str
+    ) -> tuple[np.ndarray, set[int], int]:
         """Vectors for every row: from ``source`` by content key, from a killed run's batches, else embedded
         (each distinct text once). Returns the vectors, the rows not taken from ``source``, and how many texts
         went to the model."""
@@ -100,7 +106,14 @@ class Embedding:
             self._cache = ResumeCache.open(self.keep_in, self.embedder)
         return self._cache
 
-    def _embed(self, missing: dict[bytes, list[int]], texts: list[str], vectors: np.ndarray, stage: str, cache: ResumeCache | None) -> None:
+    def _embed(
+        self,
+        missing: dict[bytes, list[int]],
+        texts: list[str],
+        vectors: np.ndarray,
+        stage: str,
+        cache: ResumeCache | None,
+    ) -> None:
         order = list(missing)
         todo = [texts[missing[key][0]] for key in order]
         retries = lambda: int(getattr(self.embedder, "retries", 0))  # noqa: E731 (only an embedding server retries)

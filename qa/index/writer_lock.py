@@ -43,7 +43,9 @@ def _open_lock_file(index_dir: Path) -> int:
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
         return os.open(index_dir / LOCK, flags, 0o666)
     except FileExistsError:
-        raise WenyuanError(f"index folder {index_dir} exists but is not a folder; pass another --index-dir") from None
+        raise WenyuanError(
+            f"index folder {index_dir} exists but is not a folder; pass another --index-dir"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise WenyuanError(f"{index_dir / LOCK} is a symbolic link; remove it and run again") from None

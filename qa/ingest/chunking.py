@@ -11,8 +11,8 @@ import bisect
 import hashlib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from qa.ingest import layout
 from qa.ingest.formats.rendition import origin
@@ -195,7 +195,5 @@ def chunk_document(doc: Document, config: ChunkingConfig = ChunkingConfig()) -> 
     return chunks
 
 
-def chunk_corpus(
-    documents: Iterable[Document], config: ChunkingConfig = ChunkingConfig()
-) -> list[Chunk]:
+def chunk_corpus(documents: Iterable[Document], config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
     return [c for doc in documents for c in chunk_document(doc, config)]

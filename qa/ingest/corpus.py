@@ -64,7 +64,9 @@ def decode(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise ValueError("not valid UTF-8 or GB18030 text") from None
         if _cjk_share(text) < MIN_CJK_SHARE:
-            raise ValueError("not valid UTF-8, and not Chinese text in GB18030 either (binary file?)")
+            raise ValueError(
+                "not valid UTF-8, and not Chinese text in GB18030 either (binary file?)"
+            ) from None
     if not text.strip():
         raise ValueError("file is empty or only whitespace")
     if len(_CONTROL.findall(text)) > max(2, len(text) // 1000):
@@ -82,7 +84,9 @@ class CorpusLimits:
 
 
 def corpus_limits(settings: Settings) -> CorpusLimits:
-    return CorpusLimits(settings.corpus_file_max_bytes, settings.metadata_file_max_bytes, settings.metadata_value_max_chars)
+    return CorpusLimits(
+        settings.corpus_file_max_bytes, settings.metadata_file_max_bytes, settings.metadata_value_max_chars
+    )
 
 
 def shown(name: str) -> str:
@@ -116,7 +120,12 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
 
 
 def _kind(mode: int) -> str:
@@ -168,7 +177,9 @@ def _scan(root: str, found: list[_Found], skipped: list[tuple[str, str]]) -> Non
                 found.append(_Found(name, entry.path, st))
 
 
-def _follow_link(root: str, path: str, name: str, found: list[_Found], skipped: list[tuple[str, str]]) -> None:
+def _follow_link(
+    root: str, path: str, name: str, found: list[_Found], skipped: list[tuple[str, str]]
+) -> None:
     target = os.path.realpath(path)
     try:
         st = os.stat(target)
@@ -180,7 +191,9 @@ def _follow_link(root: str, path: str, name: str, found: list[_Found], skipped: 
         if readable(name) or stat.S_ISDIR(st.st_mode):
             skipped.append((shown(name), "a symbolic link to outside the corpus folder; not opened"))
     elif stat.S_ISDIR(st.st_mode):
-        skipped.append((shown(name), "a symbolic link to a folder; not followed (its files are read where they are)"))
+        skipped.append(
+            (shown(name), "a symbolic link to a folder; not followed (its files are read where they are)")
+        )
     elif readable(name):
         if stat.S_ISREG(st.st_mode):
             found.append(_Found(name, target, st))
@@ -190,7 +203,9 @@ def _follow_link(root: str, path: str, name: str, found: list[_Found], skipped: 
 
 def _read_capped(path: str, expected: os.stat_result, cap: int) -> bytes:
     """Read a file checked by stat, refusing it if it was swapped or grew past the cap meanwhile."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(
+        path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    )
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (expected.st_dev, expected.st_ino):
@@ -248,7 +263,9 @@ def _read_sidecar(folder: Path, root: str, limits: CorpusLimits) -> dict[str, di
     return data
 
 
-def _document(item: _Found, limits: CorpusLimits, metadata: dict[str, str], skipped: list[tuple[str, str]]) -> Document:
+def _document(
+    item: _Found, limits: CorpusLimits, metadata: dict[str, str], skipped: list[tuple[str, str]]
+) -> Document:
     """A ``.txt`` file decoded as always; another format extracted, its unread pages listed in ``skipped``."""
     raw = _read_capped(item.path, item.stat, limits.file_bytes)
     if item.name.endswith(".txt"):
@@ -294,7 +311,9 @@ def load_corpus(folder: Path, limits: CorpusLimits | None = None) -> CorpusLoad:
         if not skipped:
             raise CorpusError(f"No .txt files in {folder}; add UTF-8 or GB18030 text files.")
         reasons = "; ".join(f"{n}: {r}" for n, r in skipped)
-        raise CorpusError(f"No readable text in {folder} ({reasons}); save them as UTF-8 text files inside the folder.")
+        raise CorpusError(
+            f"No readable text in {folder} ({reasons}); save them as UTF-8 text files inside the folder."
+        )
     return CorpusLoad(documents, skipped)
 
 

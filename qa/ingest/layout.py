@@ -22,15 +22,11 @@ _SENTENCE_PUNCT = re.compile(r"[。！？!?；;]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
-_MASTHEAD = re.compile(
-    r"^(?:.{0,12}(?:日报|晚报|时报|公报|周报)|.{1,6}版|第\s*\d+\s*期.*|GAZETTE.*)$"
-)
+_MASTHEAD = re.compile(r"^(?:.{0,12}(?:日报|晚报|时报|公报|周报)|.{1,6}版|第\s*\d+\s*期.*|GAZETTE.*)$")
 _WEATHER = re.compile(r"友情提醒|天气预报|最[高低]气温")
 _AD = re.compile(r"招生热线|咨询热线|报名热线|服务热线|订购热线|^地址[:：]")
 _AD_NEIGHBOUR_MAX = 30
-_BYLINE = re.compile(
-    r"^(?:[□■▲◆●◎]|(?:本报)?(?:特约|见习|实习)?(?:记者|通讯员|摄影|实习生)\s*\S)"
-)
+_BYLINE = re.compile(r"^(?:[□■▲◆●◎]|(?:本报)?(?:特约|见习|实习)?(?:记者|通讯员|摄影|实习生)\s*\S)")
 _BYLINE_MAX = 40
 _LABEL = re.compile(r"^(?:阅读提示|核心提示|编者按|导读|提要)[:：]?$")
 _DATELINE = re.compile(r"^(?:本报\S{0,6}讯|[(（]上接)")
@@ -139,8 +135,7 @@ def ends_mid_sentence(text: str) -> bool:
 def _is_byline(text: str) -> bool:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return all(
-        len(ln) <= _BYLINE_MAX and _BYLINE.match(ln) and not re.search(r"[。，,:：]", ln)
-        for ln in lines
+        len(ln) <= _BYLINE_MAX and _BYLINE.match(ln) and not re.search(r"[。，,:：]", ln) for ln in lines
     )
 
 
@@ -163,8 +158,10 @@ def _kinds(blocks: list[Block]) -> list[Kind]:
         if _AD.search(b.text):
             for step in (-1, 1):
                 j = i + step
-                while 0 <= j < len(blocks) and kinds[j] is not Kind.BYLINE and (
-                    len(blocks[j].text) < _AD_NEIGHBOUR_MAX and not _WEATHER.search(blocks[j].text)
+                while (
+                    0 <= j < len(blocks)
+                    and kinds[j] is not Kind.BYLINE
+                    and (len(blocks[j].text) < _AD_NEIGHBOUR_MAX and not _WEATHER.search(blocks[j].text))
                 ):
                     kinds[j] = Kind.NOISE
                     j += step
@@ -279,7 +276,9 @@ def _titled_run(run: list[Block]) -> list[tuple[str, Block]]:
     for k, blk in enumerate(run):
         title = titles[k]
         if title is None and not _LATIN.search(blk.text):
-            title = next((t for t in reversed(titles[:k]) if t), None) or next((t for t in titles[k + 1 :] if t), None)
+            title = next((t for t in reversed(titles[:k]) if t), None) or next(
+                (t for t in titles[k + 1 :] if t), None
+            )
         if title is not None:
             out.append((title, blk))
     return out

@@ -46,7 +46,9 @@ class McpEndpoint:
         self.app = StreamableHTTPASGIApp(self.manager)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        authorization = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k.lower() == b"authorization"), None)
+        authorization = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", ()) if k.lower() == b"authorization"), None
+        )
         try:
             check_bearer(self.settings, authorization)
         except ApiError as exc:

@@ -47,7 +47,9 @@ def document_uri(name: str) -> str:
 
 
 def failure(answer: HttpError) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(text=json.dumps(answer.to_json(), ensure_ascii=False))], is_error=True)
+    return types.CallToolResult(
+        content=[types.TextContent(text=json.dumps(answer.to_json(), ensure_ascii=False))], is_error=True
+    )
 
 
 class AnnouncingServer(Server[Any]):
@@ -79,7 +81,9 @@ class WenyuanMcp:
             on_read_resource=self._read_resource,
             on_subscriptions_listen=self.changes.listen,
         )
-        self.server.add_notification_handler("notifications/initialized", types.NotificationParams, self.changes.joined)
+        self.server.add_notification_handler(
+            "notifications/initialized", types.NotificationParams, self.changes.joined
+        )
 
     def options(self) -> InitializationOptions:
         return self.server.create_initialization_options()
@@ -93,7 +97,9 @@ class WenyuanMcp:
                     description=t.description,
                     input_schema=t.input_schema(),
                     output_schema=t.output_schema(),
-                    annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False, idempotent_hint=True),
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=True, open_world_hint=False, idempotent_hint=True
+                    ),
                 )
                 for t in self.tools.values()
             ]
@@ -103,7 +109,9 @@ class WenyuanMcp:
         tool = self.tools.get(params.name)
         if tool is None:
             names = ", ".join(self.tools)
-            return failure(HttpError(404, "unknown_tool", f"no tool named {params.name[:100]!r}; the tools are {names}"))
+            return failure(
+                HttpError(404, "unknown_tool", f"no tool named {params.name[:100]!r}; the tools are {names}")
+            )
         try:
             arguments = tool.arguments.model_validate(params.arguments or {})
         except ValidationError as exc:
@@ -115,7 +123,9 @@ class WenyuanMcp:
             if answer.code == "internal_error" and not isinstance(exc, ApiError):
                 log.exception("the MCP tool %s failed", tool.name)
             return failure(answer)
-        return types.CallToolResult(content=[types.TextContent(text=reply.text)], structured_content=reply.structured)
+        return types.CallToolResult(
+            content=[types.TextContent(text=reply.text)], structured_content=reply.structured
+        )
 
     async def _list_resources(self, ctx: Any, params: Any) -> types.ListResourcesResult:
         try:
@@ -145,7 +155,9 @@ class WenyuanMcp:
         )
         return types.ListResourceTemplatesResult(resource_templates=[template])
 
-    async def _read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def _read_resource(
+        self, ctx: Any, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
         """The document as text, then as the API's JSON object; errors as MCP errors with the API's message."""
         uri = str(params.uri)
         if not uri.startswith(DOCUMENTS):
@@ -159,6 +171,8 @@ class WenyuanMcp:
         return types.ReadResourceResult(
             contents=[
                 types.TextResourceContents(uri=uri, mime_type="text/plain", text=text.document(detail)),
-                types.TextResourceContents(uri=uri, mime_type="application/json", text=json.dumps(detail, ensure_ascii=False)),
+                types.TextResourceContents(
+                    uri=uri, mime_type="application/json", text=json.dumps(detail, ensure_ascii=False)
+                ),
             ]
         )

@@ -27,7 +27,9 @@ async def serve_stdio(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")  # stderr
     live = LiveEngine(settings)
     llm = make_llm(settings)
-    mcp = WenyuanMcp(settings, Reads(live, Admission(settings.model_queue_depth, settings.busy_retry_after_s), llm))
+    mcp = WenyuanMcp(
+        settings, Reads(live, Admission(settings.model_queue_depth, settings.busy_retry_after_s), llm)
+    )
     try:
         async with stdio_server() as (read, write):
             await anyio.to_thread.run_sync(live.refresh)

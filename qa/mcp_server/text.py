@@ -24,7 +24,9 @@ def search(found: dict[str, Any]) -> str:
     parts = [head]
     for hit in found["hits"]:
         start, end = hit["highlight"]
-        parts.append(f"[{hit['rank']}] {where(hit['citation'])}\n答案句 Answer sentence: {hit['text'][start:end]}\n{hit['text']}")
+        parts.append(
+            f"[{hit['rank']}] {where(hit['citation'])}\n答案句 Answer sentence: {hit['text'][start:end]}\n{hit['text']}"
+        )
     return "\n\n".join(parts)
 
 
@@ -34,7 +36,9 @@ def documents(listed: dict[str, Any]) -> str:
     lines = [f"{len(listed['documents'])} 篇文档 documents:"]
     for d in listed["documents"]:
         meta = " · ".join(str(d["metadata"][k]) for k in ("publication", "date") if d["metadata"].get(k))
-        lines.append(f"- {d['doc']} ({d['chunks']} passages{', ' + meta if meta else ''}): " + "；".join(d["titles"]))
+        lines.append(
+            f"- {d['doc']} ({d['chunks']} passages{', ' + meta if meta else ''}): " + "；".join(d["titles"])
+        )
     return "\n".join(lines)
 
 
@@ -43,5 +47,7 @@ def document(detail: dict[str, Any]) -> str:
     for a in detail["articles"]:
         lines.append(f"\n## [{a['article']}] {a['title']}")
         for p in a["paragraphs"]:
-            lines.append(f"\n({p['paragraph']}) [第{p['line_start']}–{p['line_end']}行 · 字符 {p['start']}–{p['end']}]\n{p['text']}")
+            lines.append(
+                f"\n({p['paragraph']}) [第{p['line_start']}–{p['line_end']}行 · 字符 {p['start']}–{p['end']}]\n{p['text']}"
+            )
     return "\n".join(lines)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qa.api.openai_format import strip_tail, tail
 from qa.api.reads import Reads
 from qa.api.schemas import ChatResponse, DocumentDetail, DocumentList, SearchResponse, request_models
-from qa.mcp_server import text
 from qa.errors import ApiError
+from qa.mcp_server import text
 from qa.settings import Settings
 
 
@@ -102,9 +102,15 @@ class NoArguments(BaseModel):
 class ReadArguments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=1024, description="the document's name, as list_documents gives it; 文档名")
-    article: Optional[int] = Field(None, ge=0, description="only this article (its number in the document, from 0)")
-    paragraph: Optional[int] = Field(None, ge=1, description="only this paragraph (numbered from 1 in each article, as in citations)")
+    name: str = Field(
+        min_length=1, max_length=1024, description="the document's name, as list_documents gives it; 文档名"
+    )
+    article: int | None = Field(
+        None, ge=0, description="only this article (its number in the document, from 0)"
+    )
+    paragraph: int | None = Field(
+        None, ge=1, description="only this paragraph (numbered from 1 in each article, as in citations)"
+    )
 
 
 def make_tools(settings: Settings, reads: Reads) -> dict[str, Tool]:
@@ -113,7 +119,10 @@ def make_tools(settings: Settings, reads: Reads) -> dict[str, Tool]:
         return Reply(found, text.search(found))
 
     def ask(args: Any) -> Reply:
-        turns = [{"role": m.role, "content": strip_tail(m.content) if m.role == "assistant" else m.content} for m in args.history]
+        turns = [
+            {"role": m.role, "content": strip_tail(m.content) if m.role == "assistant" else m.content}
+            for m in args.history
+        ]
         reply = reads.answer([*turns, {"role": "user", "content": args.question}], args.k, args.mode)
         return Reply(reply.to_json(), reply.answer + tail(reply))
 
@@ -126,10 +135,31 @@ def make_tools(settings: Settings, reads: Reads) -> dict[str, Tool]:
         return Reply(found, text.document(found))
 
     tools = [
-        Tool("search", "检索段落 Search passages", SEARCH, request_models(settings).search, SearchResponse, search),
+        Tool(
+            "search",
+            "检索段落 Search passages",
+            SEARCH,
+            request_models(settings).search,
+            SearchResponse,
+            search,
+        ),
         Tool("ask", "引用作答 Ask with citations", ASK, ask_arguments(settings), ChatResponse, ask),
-        Tool("list_documents", "文档列表 List documents", LIST_DOCUMENTS, NoArguments, DocumentList, list_documents),
-        Tool("read_document", "阅读文档 Read a document", READ_DOCUMENT, ReadArguments, DocumentDetail, read_document),
+        Tool(
+            "list_documents",
+            "文档列表 List documents",
+            LIST_DOCUMENTS,
+            NoArguments,
+            DocumentList,
+            list_documents,
+        ),
+        Tool(
+            "read_document",
+            "阅读文档 Read a document",
+            READ_DOCUMENT,
+            ReadArguments,
+            DocumentDetail,
+            read_document,
+        ),
     ]
     return {t.name: t for t in tools}
 
@@ -146,7 +176,9 @@ def part(detail: dict[str, Any], article: int | None, paragraph: int | None) -> 
         if paragraphs:
             kept.append({**a, "paragraphs": paragraphs})
     if not kept:
-        asked = " ".join(f"{what} {n}" for what, n in (("article", article), ("paragraph", paragraph)) if n is not None)
+        asked = " ".join(
+            f"{what} {n}" for what, n in (("article", article), ("paragraph", paragraph)) if n is not None
+        )
         message = f"{detail['doc']!r} has no {asked}: it has articles 0..{len(detail['articles']) - 1}; read it whole to see them"
         raise ApiError(404, "unknown_paragraph", message)
     return {**detail, "articles": kept}

@@ -62,7 +62,7 @@ class Asked:
         similar: dict[str, tuple[list[tuple[int, int]], list[float]]] | None = None,
         linked: tuple[str, ...] = (),
         unknown_places: tuple[str, ...] = (),
-    ) -> "Asked":
+    ) -> Asked:
         around = focus_text(question).lower()
         focus = {t: w for t, w in weights.items() if t in around}
         return cls(question, weights, expected_type(question), focus, similar or {}, linked, unknown_places)

@@ -8,15 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from embeddings.base import Embedder
 from qa.errors import InputError, WenyuanError
+from qa.index.build import user_dict_of
+from qa.index.search_index import SearchIndex
+from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.search.fusion import Fusion, make_fusion
 from qa.search.highlight import Asked, answer_span
-from qa.index.build import user_dict_of
-from qa.models import Chunk, Citation, Hit, Scores, SearchResult
+from qa.search.scope import places, scoped
+from qa.settings import MODES, Settings
 from qa.text.normalize import clean_text, embedding_form, has_content, normalize_question
 from qa.text.romanize import linked_words, romanised_keys
-from qa.search.scope import places, scoped
-from qa.index.search_index import SearchIndex
-from qa.settings import MODES, Settings
 from qa.text.tokenize import Segmenter
 
 
@@ -25,12 +25,16 @@ def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
     if not isinstance(question, str):
         raise InputError("the question must be text, e.g. 截至3月1日庆元县健康码申领率是多少")
     if len(question) > settings.max_question_chars:
-        raise InputError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+        raise InputError(
+            f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}"
+        )
     question = clean_text(question).strip()
     if not question:
         raise InputError("the question is empty: type a question, e.g. 截至3月1日庆元县健康码申领率是多少")
     if not has_content(question):
-        raise InputError("the question has no letter, digit or Chinese character: type a question, e.g. 平湖有多少家企业复工")
+        raise InputError(
+            "the question has no letter, digit or Chinese character: type a question, e.g. 平湖有多少家企业复工"
+        )
     if not 1 <= k <= settings.k_max:
         raise InputError(f"k must be between 1 and {settings.k_max}, got {k}")
     if mode not in MODES:
@@ -49,7 +53,9 @@ def idf(tokens: list[str], df: dict[str, int], n: int) -> dict[str, float]:
 class Retriever:
     """Holds the loaded index and models; safe to share between threads."""
 
-    def __init__(self, index: SearchIndex, embedder: Embedder, settings: Settings, segmenter: Segmenter | None = None) -> None:
+    def __init__(
+        self, index: SearchIndex, embedder: Embedder, settings: Settings, segmenter: Segmenter | None = None
+    ) -> None:
         """``segmenter``: one already loaded (a server swapping builds), used when its options match."""
         if embedder.model_id != index.manifest.model_id:
             raise WenyuanError(
@@ -73,20 +79,28 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
         return self.retrieve(question, k, mode)[0]
 
-    def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> tuple[SearchResult, Asked]:
+    def retrieve(
+        self, question: str, k: int | None = None, mode: str = "hybrid"
+    ) -> tuple[SearchResult, Asked]:
         """The result plus what the answer spans were judged against, which the chat's quotes and declines read too."""
         started = time.perf_counter()
         k = self.settings.k_default if k is None else k
         question = check_query(question, k, mode, self.settings)
         query = normalize_question(question)
         wanted = mode in ("hybrid", "dense")
-        embedding = self._model.submit(self.embedder.encode_queries, [embedding_form(question)]) if wanted else None
+        embedding = (
+            self._model.submit(self.embedder.encode_queries, [embedding_form(question)]) if wanted else None
+        )
         linked = linked_words(query, self.index.pinyin_words(romanised_keys(query)))
         tokens = self.segmenter.tokens(query)
         named = places(query, self.segmenter.tag)
         asked_words = sorted(set(tokens) | set(linked))
-        places_as_words = [w for p in named for w in (p.lower(), p[:-1] if p[-1] in _ADMIN_SUFFIXES else "") if w]
-        frequencies = self._lookups.submit(self.index.frequencies, sorted(set(asked_words) | set(places_as_words)))
+        places_as_words = [
+            w for p in named for w in (p.lower(), p[:-1] if p[-1] in _ADMIN_SUFFIXES else "") if w
+        ]
+        frequencies = self._lookups.submit(
+            self.index.frequencies, sorted(set(asked_words) | set(places_as_words))
+        )
         depth = max(k, self.settings.candidates)
         bm25: dict[str, float] = {}
         dense: dict[str, float] = {}
@@ -110,13 +124,18 @@ class Retriever:
         df = frequencies.result()
         weights = idf(asked_words, df, self.index.manifest.chunks)
         # A place is in the corpus when it is a word of it, also without its suffix (嘉兴市 where papers say 嘉兴).
-        unknown = tuple(p for p in named if p.lower() not in df and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df))
+        unknown = tuple(
+            p for p in named if p.lower() not in df and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df)
+        )
         if unknown:
             # jieba may cut a name inside a longer corpus word (乍都节公园): unknown means in no document's text either.
             everywhere = set(self.index.documents)
             unknown = tuple(p for p in unknown if not self.index.mentioning(everywhere, [p]))
         asked = Asked.of(query, weights, similar, tuple(linked), unknown)
-        hits = [self._hit(rank, chunks[cid], fused[cid], bm25, dense, asked) for rank, cid in enumerate(ranked, start=1)]
+        hits = [
+            self._hit(rank, chunks[cid], fused[cid], bm25, dense, asked)
+            for rank, cid in enumerate(ranked, start=1)
+        ]
         return SearchResult(question, mode, (time.perf_counter() - started) * 1000, hits), asked
 
     def _hit(self, rank: int, chunk: Chunk, fused: float, bm25: dict, dense: dict, asked: Asked) -> Hit:

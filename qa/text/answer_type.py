@@ -33,7 +33,13 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("phrase", re.compile(r"哪句|哪条|什么(?:俗话|口号|话|字|标语|办法|措施|机制|思路|目标|要求|安排|内容|方式)|以什么", re.I)),
+    (
+        "phrase",
+        re.compile(
+            r"哪句|哪条|什么(?:俗话|口号|话|字|标语|办法|措施|机制|思路|目标|要求|安排|内容|方式)|以什么",
+            re.I,
+        ),
+    ),
     ("place", re.compile(r"哪|\bwhich\b|\bwhere\b", re.I)),
     (
         "phrase",
@@ -91,7 +97,9 @@ def states(sentence: str, kind: str | None, question: str) -> bool:
     if kind is None:
         return True
     if kind == "number":
-        return any(_new(m.group(0), question) for m in _DIGITS.finditer(sentence) if not _is_date_at(sentence, m))
+        return any(
+            _new(m.group(0), question) for m in _DIGITS.finditer(sentence) if not _is_date_at(sentence, m)
+        )
     if kind == "date":
         return any(_new(m.group(0), question) for m in _DATE.finditer(sentence))
     if kind == "person":
@@ -99,7 +107,9 @@ def states(sentence: str, kind: str | None, question: str) -> bool:
     if kind == "place":
         if asks_list(question):
             return bool(_LIST.search(sentence))
-        return any(_new(m.group(0), question) for m in _PLACE.finditer(sentence)) or bool(_LIST.search(sentence))
+        return any(_new(m.group(0), question) for m in _PLACE.finditer(sentence)) or bool(
+            _LIST.search(sentence)
+        )
     if kind == "phrase":
         return (
             any(_new(m.group(1), question) for m in _QUOTE.finditer(sentence))
@@ -111,7 +121,9 @@ def states(sentence: str, kind: str | None, question: str) -> bool:
 
 def asks_list(question: str) -> bool:
     """哪些 asks for several: one name is not the answer, an enumeration is."""
-    return "哪些" in question or bool(re.search(r"\bwhich (?:\w+ )?(?:three|two|four|\w+s)\b", question, re.I))
+    return "哪些" in question or bool(
+        re.search(r"\bwhich (?:\w+ )?(?:three|two|four|\w+s)\b", question, re.I)
+    )
 
 
 def _is_date_at(text: str, m: re.Match[str]) -> bool:
@@ -148,9 +160,19 @@ def focus_text(question: str) -> str:
 _TIME_TERM = re.compile(
     r"\d{4}年|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[日号]|[一二三四]季度|上半年|下半年|年底|年初|月底|月初"
 )
-_COUNTED = re.compile(r"(?:多少|几)多?([个家名人位条台吨元户只件批项所座辆场次天周岁本册张支箱套份斤米亩趟组队管例倍])")
+_COUNTED = re.compile(
+    r"(?:多少|几)多?([个家名人位条台吨元户只件批项所座辆场次天周岁本册张支箱套份斤米亩趟组队管例倍])"
+)
 # Measure words a paper may use for the same count: 几位干部 is answered by 4名.
-_SAME_UNIT = {"名": "名人位个", "人": "名人位个", "位": "名人位个", "个": "个家名人位项所", "家": "家个", "本": "本册", "册": "本册"}
+_SAME_UNIT = {
+    "名": "名人位个",
+    "人": "名人位个",
+    "位": "名人位个",
+    "个": "个家名人位项所",
+    "家": "家个",
+    "本": "本册",
+    "册": "本册",
+}
 
 
 def time_terms(question: str) -> list[str]:
@@ -164,4 +186,6 @@ def counted_unit(question: str, exact: bool = False) -> re.Pattern[str] | None:
     if m is None:
         return None
     units = m.group(1) if exact else _SAME_UNIT.get(m.group(1), m.group(1))
-    return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:余|多|来)?\s*(?:万|亿|千|百)?\s*[{units}]")
+    return re.compile(
+        rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:余|多|来)?\s*(?:万|亿|千|百)?\s*[{units}]"
+    )

@@ -70,7 +70,9 @@ def _initialize_privately(tokenizer: Any, cache_dir: Path | None) -> None:
 class Segmenter:
     """One jieba tokenizer per segmenter, so no global dictionary state is shared."""
 
-    def __init__(self, mode: str = "search", user_dict: Path | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, mode: str = "search", user_dict: Path | None = None, cache_dir: Path | None = None
+    ) -> None:
         import jieba
         import jieba.posseg
 

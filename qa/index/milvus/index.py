@@ -16,15 +16,27 @@ from typing import Any
 
 import numpy as np
 
-from qa.index.milvus import store as ms
 from qa.errors import IndexMissingError
 from qa.index.build import document_context
-from qa.models import Chunk
-from qa.text.normalize import matching_form
-from qa.settings import Settings
+from qa.index.milvus import store as ms
 from qa.index.store import Manifest
+from qa.models import Chunk
+from qa.settings import Settings
+from qa.text.normalize import matching_form
 
-CHUNK_FIELDS = ["id", "doc", "title", "article", "paragraph", "text", "start", "end", "line_start", "line_end", "origin"]
+CHUNK_FIELDS = [
+    "id",
+    "doc",
+    "title",
+    "article",
+    "paragraph",
+    "text",
+    "start",
+    "end",
+    "line_start",
+    "line_end",
+    "origin",
+]
 
 
 def chunk_of(row: dict[str, Any]) -> Chunk:
@@ -65,7 +77,7 @@ class MilvusIndex:
     seen: dict[str, Chunk] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, client: Any = None) -> "MilvusIndex":
+    def open(cls, settings: Settings, client: Any = None) -> MilvusIndex:
         """``client``: a connection to reuse (a server reopening the index after an update)."""
         client = client or ms.connect(settings)
         manifest = ms.read_manifest(client, settings)
@@ -101,8 +113,14 @@ class MilvusIndex:
 
     def dense(self, vector: np.ndarray, k: int) -> dict[str, float]:
         found = ms.call(
-            "searching vectors", self.client.search, self._chunks(), data=[np.asarray(vector, dtype=np.float32).tolist()],
-            anns_field="dense", limit=k, search_params={"metric_type": "IP"}, output_fields=CHUNK_FIELDS,
+            "searching vectors",
+            self.client.search,
+            self._chunks(),
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="dense",
+            limit=k,
+            search_params={"metric_type": "IP"},
+            output_fields=CHUNK_FIELDS,
         )
         self._keep(found[0])
         return {f"{int(hit['id']):016x}": float(hit["distance"]) for hit in found[0]}
@@ -112,8 +130,14 @@ class MilvusIndex:
         if not words:
             return {}
         found = ms.call(
-            "searching BM25", self.client.search, self._chunks(), data=[" ".join(words)], anns_field="sparse",
-            limit=k, search_params={"metric_type": "BM25"}, output_fields=CHUNK_FIELDS,
+            "searching BM25",
+            self.client.search,
+            self._chunks(),
+            data=[" ".join(words)],
+            anns_field="sparse",
+            limit=k,
+            search_params={"metric_type": "BM25"},
+            output_fields=CHUNK_FIELDS,
         )
         hits = [hit for hit in found[0] if hit["distance"] > 0]
         self._keep(hits)
@@ -124,7 +148,13 @@ class MilvusIndex:
         found = {i: c for i in wanted if (c := self.seen.get(i)) is not None}  # another thread may clear it
         missing = [i for i in wanted if i not in found]
         if missing:
-            rows = ms.call("reading chunks", self.client.query, self._chunks(), filter=f"id in {_ids(missing)}", output_fields=CHUNK_FIELDS)
+            rows = ms.call(
+                "reading chunks",
+                self.client.query,
+                self._chunks(),
+                filter=f"id in {_ids(missing)}",
+                output_fields=CHUNK_FIELDS,
+            )
             found.update({f"{int(r['id']):016x}": chunk_of(r) for r in rows})
         return {i: found[i] for i in wanted if i in found}
 
@@ -139,8 +169,11 @@ class MilvusIndex:
         if not tokens:
             return {}
         rows = ms.call(
-            "reading term statistics", self.client.query, f"{self.prefix}_terms",
-            filter=f"term in {_strings(tokens)}", output_fields=["term", "df"],
+            "reading term statistics",
+            self.client.query,
+            f"{self.prefix}_terms",
+            filter=f"term in {_strings(tokens)}",
+            output_fields=["term", "df"],
         )
         return {r["term"]: int(r["df"]) for r in rows}
 
@@ -148,8 +181,11 @@ class MilvusIndex:
         if not keys:
             return {}
         rows = ms.call(
-            "reading pinyin keys", self.client.query, f"{self.prefix}_terms",
-            filter=f"pinyin in {_strings(keys)}", output_fields=["term", "pinyin"],
+            "reading pinyin keys",
+            self.client.query,
+            f"{self.prefix}_terms",
+            filter=f"pinyin in {_strings(keys)}",
+            output_fields=["term", "pinyin"],
         )
         out: dict[str, list[str]] = {}
         for row in sorted(rows, key=lambda r: r["term"]):
@@ -157,7 +193,14 @@ class MilvusIndex:
         return out
 
     def mentioning(self, docs: set[str], names: Sequence[str]) -> set[str]:
-        found = {d for d in docs if any(n in matching_form(document_context(self.documents.get(d, {}).get("metadata", {}))) for n in names)}
+        found = {
+            d
+            for d in docs
+            if any(
+                n in matching_form(document_context(self.documents.get(d, {}).get("metadata", {})))
+                for n in names
+            )
+        }
         rest = sorted(docs - found)
         if not rest or not names:
             return found
@@ -166,33 +209,59 @@ class MilvusIndex:
         if not words:
             return found
         hits = ms.call(
-            "scoping by place", self.client.search, self._chunks(), data=[" ".join(words)], anns_field="sparse",
-            filter=f"doc_key in [{','.join(str(ms.doc_key(d)) for d in rest)}]", limit=16_384,
-            search_params={"metric_type": "BM25"}, output_fields=["doc"],
+            "scoping by place",
+            self.client.search,
+            self._chunks(),
+            data=[" ".join(words)],
+            anns_field="sparse",
+            filter=f"doc_key in [{','.join(str(ms.doc_key(d)) for d in rest)}]",
+            limit=16_384,
+            search_params={"metric_type": "BM25"},
+            output_fields=["doc"],
         )
         return found | ({hit["entity"]["doc"] for hit in hits[0] if hit["distance"] > 0} & set(rest))
 
-    def sentence_similarities(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
+    def sentence_similarities(
+        self, ids: Sequence[str], vector: np.ndarray
+    ) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
         """A vector search restricted to the chunks' sentences: Milvus computes the similarities, and only
         those rows are read (a query for the vectors reads the whole collection on milvus-lite: 58 ms at 100k)."""
         if not ids:
             return {}
         limit = min(16_384, SENTENCES_PER_CHUNK * len(ids))
         found = ms.call(
-            "scoring sentences", self.client.search, f"{self.prefix}_sentences",
-            data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector", filter=f"chunk in {_ids(ids)}",
-            limit=limit, search_params={"metric_type": "IP"}, output_fields=["chunk", "start", "end"],
+            "scoring sentences",
+            self.client.search,
+            f"{self.prefix}_sentences",
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="vector",
+            filter=f"chunk in {_ids(ids)}",
+            limit=limit,
+            search_params={"metric_type": "IP"},
+            output_fields=["chunk", "start", "end"],
         )[0]
         if len(found) >= limit:
             return self._sentence_similarities_by_query(ids, vector)
         grouped: dict[str, list[tuple[int, int, float]]] = {}
         for hit in found:
             row = hit["entity"]
-            grouped.setdefault(f"{int(row['chunk']):016x}", []).append((int(row["start"]), int(row["end"]), float(hit["distance"])))
-        return {cid: ([(s, e) for s, e, _ in sorted(g)], [d for _, _, d in sorted(g)]) for cid, g in grouped.items()}
+            grouped.setdefault(f"{int(row['chunk']):016x}", []).append(
+                (int(row["start"]), int(row["end"]), float(hit["distance"]))
+            )
+        return {
+            cid: ([(s, e) for s, e, _ in sorted(g)], [d for _, _, d in sorted(g)])
+            for cid, g in grouped.items()
+        }
 
-    def _sentence_similarities_by_query(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
-        rows = ms.query_all(self.client, f"{self.prefix}_sentences", f"chunk in {_ids(ids)}", ["chunk", "start", "end", "vector"])
+    def _sentence_similarities_by_query(
+        self, ids: Sequence[str], vector: np.ndarray
+    ) -> dict[str, tuple[list[tuple[int, int]], list[float]]]:
+        rows = ms.query_all(
+            self.client,
+            f"{self.prefix}_sentences",
+            f"chunk in {_ids(ids)}",
+            ["chunk", "start", "end", "vector"],
+        )
         grouped: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             grouped.setdefault(f"{int(row['chunk']):016x}", []).append(row)
@@ -201,6 +270,8 @@ class MilvusIndex:
         for cid, group in grouped.items():
             group.sort(key=lambda r: r["start"])
             vectors = np.asarray([r["vector"] for r in group], dtype=np.float32)
-            out[cid] = ([(int(r["start"]), int(r["end"])) for r in group], [float(x) for x in vectors @ query])
+            out[cid] = (
+                [(int(r["start"]), int(r["end"])) for r in group],
+                [float(x) for x in vectors @ query],
+            )
         return out
-

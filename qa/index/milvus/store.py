@@ -21,9 +21,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from qa.errors import WenyuanError
 from qa.index import store
 from qa.models import Chunk
-from qa.errors import WenyuanError
 from qa.settings import Settings
 
 MAX_TEXT = 65_535
@@ -79,7 +79,11 @@ def _reason(exc: Exception) -> str:
 
 def _quiet_pymilvus() -> None:
     """pymilvus logs every failed call with a traceback on its own handler; our errors say it in one line."""
-    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):  # the loggers its dictConfig sets up
+    for name in (
+        "pymilvus",
+        "pymilvus.milvus_client",
+        "pymilvus.bulk_writer",
+    ):  # the loggers its dictConfig sets up
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
@@ -110,7 +114,14 @@ def read_manifest(client: Any, settings: Settings) -> store.Manifest | None:
     name = meta_name(settings)
     if not call("listing collections", client.has_collection, name):
         return None
-    rows = call("reading the manifest", client.get, name, ids=["manifest"], output_fields=["value"], consistency_level=STRONG)
+    rows = call(
+        "reading the manifest",
+        client.get,
+        name,
+        ids=["manifest"],
+        output_fields=["value"],
+        consistency_level=STRONG,
+    )
     if not rows:
         return None
     try:
@@ -131,7 +142,9 @@ def write_manifest(client: Any, settings: Settings, manifest: store.Manifest) ->
         schema.add_field("pad", DataType.FLOAT_VECTOR, dim=2)
         index = client.prepare_index_params()
         index.add_index("pad", index_type="FLAT", metric_type="L2")
-        call("creating the meta collection", client.create_collection, name, schema=schema, index_params=index)
+        call(
+            "creating the meta collection", client.create_collection, name, schema=schema, index_params=index
+        )
     row = {"key": "manifest", "value": json.dumps(asdict(manifest), ensure_ascii=False), "pad": [0.0, 0.0]}
     call("switching the manifest", client.upsert, name, [row])
     call("flushing the manifest", client.flush, name)
@@ -149,23 +162,47 @@ def create_build(client: Any, settings: Settings, build: str, dimension: int) ->
     for field in ("article", "paragraph", "start", "end", "line_start", "line_end"):
         chunks.add_field(field, DataType.INT64)
     chunks.add_field("passage_key", DataType.VARCHAR, max_length=64)
-    chunks.add_field("origin", DataType.VARCHAR, max_length=MAX_TEXT)  # where it is in a PDF/Word/HTML/Markdown file
+    chunks.add_field(
+        "origin", DataType.VARCHAR, max_length=MAX_TEXT
+    )  # where it is in a PDF/Word/HTML/Markdown file
     chunks.add_field("doc_key", DataType.INT64)  # place scoping filters on it: 2x faster than on the doc name
     # Our jieba tokens joined by spaces: BM25 sees exactly the words the local index counts.
     chunks.add_field(
-        "tokens", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True, analyzer_params={"tokenizer": "whitespace"}
+        "tokens",
+        DataType.VARCHAR,
+        max_length=MAX_TEXT,
+        enable_analyzer=True,
+        analyzer_params={"tokenizer": "whitespace"},
     )
     chunks.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     chunks.add_field("dense", DataType.FLOAT_VECTOR, dim=dimension)
     chunks.add_function(
-        Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"], output_field_names=["sparse"])
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["tokens"],
+            output_field_names=["sparse"],
+        )
     )
     index = client.prepare_index_params()
     index.add_index("dense", index_type="FLAT", metric_type="IP")
-    index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75})
-    index.add_index("doc", index_type="INVERTED")  # scalar indexes serve the filters (milvus-lite scans regardless)
+    index.add_index(
+        "sparse",
+        index_type="SPARSE_INVERTED_INDEX",
+        metric_type="BM25",
+        params={"bm25_k1": 1.5, "bm25_b": 0.75},
+    )
+    index.add_index(
+        "doc", index_type="INVERTED"
+    )  # scalar indexes serve the filters (milvus-lite scans regardless)
     index.add_index("doc_key", index_type="INVERTED")
-    call("creating the chunks collection", client.create_collection, f"{prefix}_chunks", schema=chunks, index_params=index)
+    call(
+        "creating the chunks collection",
+        client.create_collection,
+        f"{prefix}_chunks",
+        schema=chunks,
+        index_params=index,
+    )
 
     sentences = client.create_schema(auto_id=False, enable_dynamic_field=False)
     sentences.add_field("id", DataType.INT64, is_primary=True)
@@ -177,11 +214,25 @@ def create_build(client: Any, settings: Settings, build: str, dimension: int) ->
     index = client.prepare_index_params()
     index.add_index("vector", index_type="FLAT", metric_type="IP")
     index.add_index("chunk", index_type="INVERTED")
-    call("creating the sentences collection", client.create_collection, f"{prefix}_sentences", schema=sentences, index_params=index)
+    call(
+        "creating the sentences collection",
+        client.create_collection,
+        f"{prefix}_sentences",
+        schema=sentences,
+        index_params=index,
+    )
 
-    for suffix, key_field, value_fields in (("documents", "name", ("info",)), ("terms", "term", ("df", "pinyin"))):
+    for suffix, key_field, value_fields in (
+        ("documents", "name", ("info",)),
+        ("terms", "term", ("df", "pinyin")),
+    ):
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field(key_field, DataType.VARCHAR, is_primary=True, max_length=MAX_TEXT if suffix == "documents" else 1024)
+        schema.add_field(
+            key_field,
+            DataType.VARCHAR,
+            is_primary=True,
+            max_length=MAX_TEXT if suffix == "documents" else 1024,
+        )
         for field in value_fields:
             if field == "df":
                 schema.add_field(field, DataType.INT64)
@@ -192,7 +243,13 @@ def create_build(client: Any, settings: Settings, build: str, dimension: int) ->
         index.add_index("pad", index_type="FLAT", metric_type="L2")
         if suffix == "terms":
             index.add_index("pinyin", index_type="INVERTED")
-        call(f"creating the {suffix} collection", client.create_collection, f"{prefix}_{suffix}", schema=schema, index_params=index)
+        call(
+            f"creating the {suffix} collection",
+            client.create_collection,
+            f"{prefix}_{suffix}",
+            schema=schema,
+            index_params=index,
+        )
     return prefix
 
 
@@ -243,7 +300,15 @@ def query_all(
     """Every row matching ``filter`` (paged, since a query answers at most 16 384 rows)."""
     rows: list[dict[str, Any]] = []
     level = {"consistency_level": STRONG} if strong else {}
-    iterator = call(f"reading {name}", client.query_iterator, name, filter=filter, output_fields=fields, batch_size=batch, **level)
+    iterator = call(
+        f"reading {name}",
+        client.query_iterator,
+        name,
+        filter=filter,
+        output_fields=fields,
+        batch_size=batch,
+        **level,
+    )
     try:
         while True:
             page = call(f"reading {name}", iterator.next)

@@ -55,8 +55,22 @@ def _checked(text: str, source: SourceMap, encoding: str) -> tuple[str, str, Sou
     return text, encoding, source
 
 
-_EXTRACTORS = {".md": _markdown, ".markdown": _markdown, ".html": _html, ".htm": _html, ".docx": _docx, ".pdf": _pdf}
-_NAMES = {".md": "Markdown", ".markdown": "Markdown", ".html": "HTML", ".htm": "HTML", ".docx": "Word", ".pdf": "PDF"}
+_EXTRACTORS = {
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".html": _html,
+    ".htm": _html,
+    ".docx": _docx,
+    ".pdf": _pdf,
+}
+_NAMES = {
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".docx": "Word",
+    ".pdf": "PDF",
+}
 SUFFIXES = (TEXT_SUFFIX, *_EXTRACTORS)
 
 
@@ -78,4 +92,6 @@ def extract(name: str, raw: bytes, decode: Callable[[bytes], tuple[str, str]]) -
     except ValueError:
         raise
     except Exception as exc:  # a third-party parser on an arbitrary file: any failure is "cannot be read"
-        raise ValueError(f"not a readable {_NAMES[suffix]} file ({type(exc).__name__}); the file may be broken") from None
+        raise ValueError(
+            f"not a readable {_NAMES[suffix]} file ({type(exc).__name__}); the file may be broken"
+        ) from None

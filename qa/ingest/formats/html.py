@@ -17,10 +17,38 @@ from lxml import etree
 from qa.ingest.formats.rendition import Piece, Rendition, at_line
 from qa.models import SourceMap
 
-_BOILERPLATE = ("script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "svg", "pre", "code", "button")
+_BOILERPLATE = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "pre",
+    "code",
+    "button",
+)
 _PAGE_FURNITURE = ("header", "footer")
 _ROLES = ("navigation", "banner", "contentinfo", "complementary", "search")
-_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "figcaption", "caption", "blockquote", "tr"}
+_BLOCKS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "blockquote",
+    "tr",
+}
 _CONTAINERS = {"div", "section", "article", "main", "td", "th", "body"}
 _SPACE = re.compile(r"\s+")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])")
@@ -33,9 +61,17 @@ def _tidy(text: str) -> str:
 
 def _drop_boilerplate(root: etree._Element) -> None:
     doomed = list(root.iter(*_BOILERPLATE))
-    doomed += [el for el in root.iter(*_PAGE_FURNITURE) if not any(a.tag in ("article", "main") for a in el.iterancestors())]
+    doomed += [
+        el
+        for el in root.iter(*_PAGE_FURNITURE)
+        if not any(a.tag in ("article", "main") for a in el.iterancestors())
+    ]
     doomed += [el for el in root.iter() if isinstance(el.tag, str) and el.get("role") in _ROLES]
-    doomed += [el for el in root.iter() if isinstance(el.tag, str) and (el.get("hidden") is not None or el.get("aria-hidden") == "true")]
+    doomed += [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and (el.get("hidden") is not None or el.get("aria-hidden") == "true")
+    ]
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
@@ -61,7 +97,9 @@ def _main(root: etree._Element) -> etree._Element:
 
 
 def _has_block_inside(el: etree._Element) -> bool:
-    return any(isinstance(d.tag, str) and (d.tag in _BLOCKS or d.tag in _CONTAINERS) for d in el.iterdescendants())
+    return any(
+        isinstance(d.tag, str) and (d.tag in _BLOCKS or d.tag in _CONTAINERS) for d in el.iterdescendants()
+    )
 
 
 def _pieces(el: etree._Element) -> list[Piece]:

@@ -77,4 +77,3 @@ def extract_markdown(text: str) -> tuple[str, SourceMap]:
         elif token.type == "inline" and token.map is not None:
             out.block([_plain(token, token.map[0] + 1)])
     return out.text, out.source_map()
-

@@ -31,7 +31,10 @@ from qa.models import Segment, SourceMap
 
 GARBLED_MAX_SHARE = 0.02
 FURNITURE_BAND = 0.1
-_PAGE_NUMBER = re.compile(r"^[-—–_·\s]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–_·\s]*$|^(?:page|p\.)\s*\d{1,4}$", re.I)
+_PAGE_NUMBER = re.compile(
+    r"^[-—–_·\s]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–_·\s]*$|^(?:page|p\.)\s*\d{1,4}$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,12 @@ def _shown(page: PDFPage) -> tuple[float, float, float, float]:
     left, bottom, right, top. pdf.js draws that part, so boxes counted from its corner land on the characters."""
     media = tuple(float(v) for v in page.mediabox)
     x0, y0, x1, y1 = (float(v) for v in page.cropbox)
-    crop = (max(min(x0, x1), min(media[0], media[2])), max(min(y0, y1), min(media[1], media[3])),
-            min(max(x0, x1), max(media[0], media[2])), min(max(y0, y1), max(media[1], media[3])))
+    crop = (
+        max(min(x0, x1), min(media[0], media[2])),
+        max(min(y0, y1), min(media[1], media[3])),
+        min(max(x0, x1), max(media[0], media[2])),
+        min(max(y0, y1), max(media[1], media[3])),
+    )
     if crop[0] >= crop[2] or crop[1] >= crop[3]:  # no overlap: viewers show the media box
         crop = media
     a, b, c, d, e, f = _turn(page.rotate, media)
@@ -136,7 +143,8 @@ def _furniture(pages: dict[int, list[Column]], heights: dict[int, float]) -> set
                     edge.append((line, _furniture_key(line)))
     pages_of = Counter(key for _, key in {(line.page, key) for line, key in edge})
     return {
-        id(line) for line, key in edge
+        id(line)
+        for line, key in edge
         if _PAGE_NUMBER.match(line.text.strip()) or (len(pages) > 1 and pages_of[key] >= 2)
     }
 
@@ -187,11 +195,15 @@ def extract_pdf(raw: bytes) -> PdfText:
     except (ValueError, KeyError, TypeError, AttributeError, AssertionError, IndexError) as exc:
         raise ValueError(f"not a readable PDF ({type(exc).__name__}); the file may be broken") from None
     if not pages:
-        raise ValueError("no page has readable text (" + "; ".join(warnings) + ")" if warnings else "a PDF without pages")
+        raise ValueError(
+            "no page has readable text (" + "; ".join(warnings) + ")" if warnings else "a PDF without pages"
+        )
     return PdfText(*_render(pages, sizes, statistics.median(char_sizes)), warnings)
 
 
-def _render(pages: dict[int, list[Column]], sizes: list[tuple[float, float]], body_size: float) -> tuple[str, SourceMap]:
+def _render(
+    pages: dict[int, list[Column]], sizes: list[tuple[float, float]], body_size: float
+) -> tuple[str, SourceMap]:
     furniture = _furniture(pages, {n: sizes[n - 1][1] for n in pages})
     flow = [
         Column(kept, column.left, column.right)
@@ -202,8 +214,12 @@ def _render(pages: dict[int, list[Column]], sizes: list[tuple[float, float]], bo
     out = Rendition("pdf")
     for paragraph in paragraphs(flow, body_size):
         if paragraph.table:  # a row a line, as a Word table's
-            out.block([[(row.text, Segment(0, 0, page=row.page, top=row.top, bottom=row.bottom, xs=row.xs()))]
-                       for row in paragraph.lines])
+            out.block(
+                [
+                    [(row.text, Segment(0, 0, page=row.page, top=row.top, bottom=row.bottom, xs=row.xs()))]
+                    for row in paragraph.lines
+                ]
+            )
             continue
         pieces: list[tuple[str, Segment]] = []
         for n, line in enumerate(paragraph.lines):

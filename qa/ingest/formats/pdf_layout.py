@@ -226,13 +226,20 @@ def paragraphs(columns: list[Column], body_size: float) -> list[Paragraph]:
             if previous is None:
                 last = out[-1] if out else None
                 joins = (
-                    last is not None and not last.heading and not heading and last.full_end and not indented
+                    last is not None
+                    and not last.heading
+                    and not heading
+                    and last.full_end
+                    and not indented
                     and last.lines[-1].text[-1:] not in TERMINAL
                 )
             else:
                 gap = line.top - previous.bottom
                 joins = (
-                    not heading and not out[-1].heading and not indented and out[-1].full_end
+                    not heading
+                    and not out[-1].heading
+                    and not indented
+                    and out[-1].full_end
                     and gap <= line.size * 0.8
                 )
             if joins:

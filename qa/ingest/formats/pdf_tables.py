@@ -82,8 +82,12 @@ def find_tables(page: int, fragments: list[Line], rules: list[Rule]) -> tuple[li
         rows: list[tuple[Line, set[int]]] = []
         for upper, lower in zip(group, group[1:]):
             inside = [
-                f for f in fragments
-                if id(f) not in taken and left <= f.x0 and f.x1 <= right and upper.top < (f.top + f.bottom) / 2 < lower.top
+                f
+                for f in fragments
+                if id(f) not in taken
+                and left <= f.x0
+                and f.x1 <= right
+                and upper.top < (f.top + f.bottom) / 2 < lower.top
             ]
             if not inside:
                 continue

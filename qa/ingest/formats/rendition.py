@@ -12,7 +12,6 @@ from typing import Any
 
 from qa.models import LINES_KEY, Segment, SourceMap
 
-
 Piece = tuple[str, Segment]
 
 
@@ -36,7 +35,11 @@ class Rendition:
         A piece is one source line or one PDF line: a paragraph wrapped over
         several of them is still one rendition line, as the chunker expects.
         """
-        lines = [line for line in ([p for p in pieces if p[0]] for pieces in lines) if "".join(t for t, _ in line).strip()]
+        lines = [
+            line
+            for line in ([p for p in pieces if p[0]] for pieces in lines)
+            if "".join(t for t, _ in line).strip()
+        ]
         if not lines:
             return
         if self.parts:
@@ -45,7 +48,11 @@ class Rendition:
             if n:
                 self._add("\n")
             for text, seg in pieces:
-                self.segments.append(Segment(self.length, self.length + len(text), seg.line, seg.page, seg.top, seg.bottom, seg.xs))
+                self.segments.append(
+                    Segment(
+                        self.length, self.length + len(text), seg.line, seg.page, seg.top, seg.bottom, seg.xs
+                    )
+                )
                 self._add(text)
 
     def _add(self, text: str) -> None:
@@ -81,7 +88,15 @@ def origin(source: SourceMap, start: int, end: int, exact: bool = False) -> dict
     out["boxes"] = [s.box(start, end, source.pages[s.page - 1]) for s in hit]
     if exact:
         out[LINES_KEY] = [
-            [s.start, s.end, s.page, round(s.top, 2), round(s.bottom, 2), *source.pages[s.page - 1], [round(x, 2) for x in s.xs]]
+            [
+                s.start,
+                s.end,
+                s.page,
+                round(s.top, 2),
+                round(s.bottom, 2),
+                *source.pages[s.page - 1],
+                [round(x, 2) for x in s.xs],
+            ]
             for s in hit
         ]
     return out

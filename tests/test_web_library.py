@@ -409,7 +409,8 @@ def test_the_panel_follows_a_write_job_and_shows_the_corpus_catching_up(
             assert caught.value.status == 202 and caught.value.headers["location"].startswith("/api/jobs/")
             row = page.get_by_test_id("upload-item")
             expect(row).to_contain_text(
-                re.compile(r"正在索引：嵌入(段落|句子) \d+/\d+ · \d+%"), timeout=120_000
+                re.compile(r"正在索引：嵌入(段落|句子) \d+/\d+ · \d+% · [\d.]+ 条/秒 · 约剩 (\d+分)?\d+秒"),
+                timeout=120_000,
             )
             expect(row.get_by_test_id("upload-progress")).to_have_class(re.compile("is-determinate"))
             chunks, embedded = indexed(row)

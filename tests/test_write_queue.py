@@ -134,15 +134,21 @@ def test_composed_and_decomposed_names_are_one_document(srv, client):
 @local_only  # the Milvus writer reports stages without counts
 def test_a_job_reports_progress_then_its_result(srv, client):
     location = start_big(srv, client, "乙专题.txt")
-    seen = []
+    seen, rates = [], []
     while (job := srv.job(client, location))["state"] in ("queued", "running"):
         seen.append((job["progress"]["stage"], job["progress"]["fraction"]))
+        rates.append(job["progress"])
         time.sleep(0.3)
     assert job["state"] == "done" and job["status"] == 201 and job["error"] is None, job
     assert set(job["result"]) == {"doc", "chunks", "embedded", "reused", "took_ms", "build"}
     assert job["result"]["doc"] == "乙专题.txt" and job["result"]["embedded"] >= 20
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and {"passages", "sentences"} <= {s for s, _ in seen}, seen
+    embedding = [r for r in rates if r["stage"] in ("passages", "sentences") and r["done"] < r["total"]]
+    timed = [r for r in embedding if r["texts_per_s"] > 0]
+    assert timed and all(r["eta_s"] is not None and r["eta_s"] >= 0 for r in timed), rates
+    assert all(r["retries"] == 0 for r in rates), "the bundled model never retries"
+    assert job["progress"]["eta_s"] is None
     assert client.get(f"{srv.url}/api/health").json()["build"] == job["result"]["build"]
     assert_error(client.get(f"{srv.url}/api/jobs/0123456789abcdef"), 404, "unknown_job")
     remove(srv, client, "乙专题.txt")

@@ -34,6 +34,7 @@ def writer_action(
             live.refresh()
             engine = live.get()
             retriever = engine.retriever
+            job.retries = lambda: int(getattr(retriever.embedder, "retries", 0))  # an embedding server's
             writer = DocumentWriter(
                 settings, retriever.embedder, retriever.index.manifest, retriever.segmenter, job.progress
             )

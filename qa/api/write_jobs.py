@@ -37,6 +37,10 @@ STAGE_NAMES = {
 }
 
 
+def _no_retries() -> int:
+    return 0
+
+
 @dataclass
 class Outcome:
     """What a finished job answers: the HTTP status and body a waiting client would have got."""
@@ -67,11 +71,27 @@ class Job:
     started: float | None = None
     finished: float | None = None
     outcome: Outcome | None = None
+    retries: Callable[[], int] = field(default_factory=lambda: _no_retries, repr=False)
+    _stage_at: tuple[float, int, int] = field(default=(0.0, 0, 0), repr=False)
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         """The build's report (qa.index.vectors.Progress), called from the writer thread."""
+        if stage != self.stage:
+            self._stage_at = (time.perf_counter(), done, self.retries())
         self.stage, self.done, self.total = stage, done, total
+
+    def rate(self) -> dict[str, float | int | None]:
+        """The running stage's texts per second, its ETA and the embedder's retries: what `qa index` shows on stderr."""
+        since, done_at_start, retries_at_start = self._stage_at
+        elapsed = time.perf_counter() - since if since else 0.0
+        done = self.done - done_at_start
+        per_s = done / elapsed if elapsed > 0 and done > 0 else 0.0
+        return {
+            "texts_per_s": round(per_s, 1),
+            "eta_s": round((self.total - self.done) / per_s, 1) if per_s and self.total else None,
+            "retries": self.retries() - retries_at_start if since else 0,
+        }
 
     @property
     def fraction(self) -> float:
@@ -105,6 +125,11 @@ class Job:
                 "done": self.done,
                 "total": self.total,
                 "fraction": self.fraction,
+                **(
+                    self.rate()
+                    if self.state == "running"
+                    else {"texts_per_s": 0.0, "eta_s": None, "retries": 0}
+                ),
             },
             "elapsed_s": round(self.elapsed(), 1) if self.started else 0.0,
             "status": outcome.status if outcome else None,

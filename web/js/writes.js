@@ -173,7 +173,19 @@ export function jobText(job) {
   const progress = job.progress || {};
   const stage = STAGE_TEXT[progress.stage] || "正在索引";
   const count = progress.total ? ` ${progress.done}/${progress.total}` : "";
-  return `正在索引：${stage}${count} · ${Math.round((Number(progress.fraction) || 0) * 100)}% · ${Math.floor(job.elapsed_s || 0)} 秒`;
+  const rate = Number(progress.texts_per_s) > 0 ? ` · ${Number(progress.texts_per_s).toFixed(1)} 条/秒` : "";
+  const eta = progress.eta_s != null ? ` · 约剩 ${etaText(Number(progress.eta_s))}` : "";
+  const retries = Number(progress.retries) > 0 ? ` · 重试 ${progress.retries} 次` : "";
+  return `正在索引：${stage}${count} · ${Math.round((Number(progress.fraction) || 0) * 100)}%${rate}${eta}${retries} · ${Math.floor(job.elapsed_s || 0)} 秒`;
+}
+
+/** The stage's time left as the CLI shows it: 1时02分, 3分05秒, 12秒. */
+function etaText(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return `${h}时${String(m).padStart(2, "0")}分`;
+  return m ? `${m}分${String(s % 60).padStart(2, "0")}秒` : `${s % 60}秒`;
 }
 
 export function enqueue(job) {

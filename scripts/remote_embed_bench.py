@@ -6,7 +6,7 @@ texts/s into a local index, ≥ 1 000 into embedded Milvus). The stand-in
 (tests/embedding_standin.py) runs in a process of its own and has seen every
 text once before the measured run, so its answers cost a table lookup.
 
-    python scripts/remote_embed_bench.py --docs 200 [--store milvus]
+    .venv/bin/python -m scripts.remote_embed_bench --docs 200 [--store milvus]
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def make_corpus(folder: Path, docs: int, seed: int = 0) -> None:

@@ -21,7 +21,6 @@ from tests.conftest import ROOT
 
 MRC = ROOT.parent / "shared" / "data" / "mrc"
 CMRC = MRC / "cmrc2018_trial.json"
-FIT = ROOT / "scripts" / "fit_answers.py"
 
 
 def test_question_word_context():
@@ -82,7 +81,11 @@ def test_an_unreadable_model_file_is_a_clear_error(tmp_path):
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(FIT), *args], capture_output=True, text=True, timeout=1800, cwd=ROOT
+        [sys.executable, "-m", "scripts.fit_answers", *args],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=ROOT,
     )
 
 

@@ -1,4 +1,4 @@
-"""The large-corpus FAISS index: an 8-bit scan re-ranked with the exact vectors (scripts/ann_bench.py chose it)."""
+"""The large-corpus FAISS index: an 8-bit scan re-ranked with the exact vectors (scripts/ann_bench.py at 2f6ba27 chose it)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Fast: no model, no index, no server. Each test names what drifted: a setting nobody documented, a
 documented WENYUAN_* variable the code does not read, a `qa` command that does not exist (or one that
-is not documented), a relative link or #anchor that points nowhere, a README grown back into a manual.
+is not documented), a relative link or #anchor that points nowhere, a README grown back into a manual, a
+script named that is gone (a removed one-off is named with the commit that has it).
 """
 
 from __future__ import annotations
@@ -198,3 +199,19 @@ def test_readme_links_every_docs_page():
     readme = _text(README)
     missing = [_rel(page) for page in DOCS if f"]({_rel(page)})" not in readme]
     assert not missing, f"docs pages the README's table of contents does not link: {', '.join(missing)}"
+
+
+SCRIPT = re.compile(r"(?<![\w/])scripts/(\w+\.(?:py|sh))|-m scripts\.(\w+)")
+COMMIT = re.compile(r"\bcommit\s+[0-9a-f]{7,40}\b")
+
+
+def test_every_script_named_is_kept_or_its_commit_is_named():
+    """A script the docs name is in scripts/; a removed one-off is named with the commit that has it."""
+    stale = []
+    for path in PAGES:
+        for paragraph in re.split(r"\n\s*\n", _text(path)):
+            for file, module in SCRIPT.findall(paragraph):
+                name = file or f"{module}.py"
+                if not (ROOT / "scripts" / name).is_file() and not COMMIT.search(paragraph):
+                    stale.append(f"{_rel(path)}: scripts/{name}")
+    assert not stale, "scripts that are gone, named without the commit that has them:\n" + "\n".join(stale)

@@ -112,7 +112,7 @@ def test_each_type_has_enough_questions():
 
 
 def _id_number(qid: str) -> int:
-    """The number in an id, as scripts/tune.py reads it to split the set into dev (odd) and held-out (even)."""
+    """The number in an id, as scripts/tune.py (at commit e28accc) read it to split the set into dev (odd) and held-out (even)."""
     digits = "".join(c for c in qid if c.isdigit())
     return int(digits or 0)
 

@@ -168,3 +168,23 @@ def test_answerable_neighbours_of_the_declines_are_answered(engine):
             engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?"
         ).answer
     )
+
+
+def test_neighbouring_quotes_join_in_the_passage_order():
+    """By hand: sentences 3, 1 and 2 of one passage and one of another; an answer over the end of 1 and 2."""
+    from qa.answer.features import Candidate
+    from qa.answer.quotes import joined
+    from qa.models import Citation, Hit, Scores
+
+    def hit(rank: int, text: str) -> Hit:
+        cite = Citation("a.txt", "标题", rank, 0, len(text), 1, 1)
+        return Hit(rank, f"c{rank}", text, (0, 0), Scores(0.0), cite)
+
+    one, two = hit(1, "甲乙。丙丁。 戊己。庚。"), hit(2, "辛。")
+    quoted = [Candidate(one, 7, 10), Candidate(two, 0, 2), Candidate(one, 0, 3), Candidate(one, 3, 6)]
+    assert [(c.hit.chunk_id, c.text) for c in joined(quoted)] == [
+        ("c1", "甲乙。丙丁。 戊己。"),
+        ("c2", "辛。"),
+    ]
+    apart = [Candidate(one, 10, 12), Candidate(one, 0, 3)]
+    assert [c.text for c in joined(apart)] == ["庚。", "甲乙。"], "not neighbours: two quotes, ranked order"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -52,6 +53,24 @@ def failure(answer: HttpError) -> types.CallToolResult:
     )
 
 
+def listing(tools: Iterable[Tool]) -> types.ListToolsResult:
+    return types.ListToolsResult(
+        tools=[
+            types.Tool(
+                name=t.name,
+                title=t.title,
+                description=t.description,
+                input_schema=t.input_schema(),
+                output_schema=t.output_schema(),
+                annotations=types.ToolAnnotations(
+                    read_only_hint=True, open_world_hint=False, idempotent_hint=True
+                ),
+            )
+            for t in tools
+        ]
+    )
+
+
 class AnnouncingServer(Server[Any]):
     """Announces ``resources.listChanged`` by default: the streamable HTTP manager asks for the options itself."""
 
@@ -69,6 +88,10 @@ class WenyuanMcp:
         self.reads = reads
         self.tools: dict[str, Tool] = make_tools(settings, reads)
         self.changes = CorpusChanges(reads.build)
+        # Built once: the schemas depend on Settings only, and building them costs milliseconds. On the
+        # 2026-07-28 protocol the SDK checks every tools/call's Mcp-Param headers against the input schema.
+        self.listed = listing(self.tools.values())
+        schemas = {t.name: t.input_schema for t in self.listed.tools}
         self.server = AnnouncingServer(
             "wenyuan",
             version="0.1.0",
@@ -80,6 +103,7 @@ class WenyuanMcp:
             on_list_resource_templates=self._list_templates,
             on_read_resource=self._read_resource,
             on_subscriptions_listen=self.changes.listen,
+            get_tool_input_schema=schemas.get,
         )
         self.server.add_notification_handler(
             "notifications/initialized", types.NotificationParams, self.changes.joined
@@ -89,21 +113,7 @@ class WenyuanMcp:
         return self.server.create_initialization_options()
 
     async def _list_tools(self, ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(
-            tools=[
-                types.Tool(
-                    name=t.name,
-                    title=t.title,
-                    description=t.description,
-                    input_schema=t.input_schema(),
-                    output_schema=t.output_schema(),
-                    annotations=types.ToolAnnotations(
-                        read_only_hint=True, open_world_hint=False, idempotent_hint=True
-                    ),
-                )
-                for t in self.tools.values()
-            ]
-        )
+        return self.listed
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         tool = self.tools.get(params.name)
@@ -117,7 +127,9 @@ class WenyuanMcp:
         except ValidationError as exc:
             return failure(HttpError(422, "invalid_request", describe(exc.errors()[0])))
         try:
-            reply = await anyio.to_thread.run_sync(tool.run, arguments)
+            reply = (
+                tool.run(arguments) if tool.in_memory else await anyio.to_thread.run_sync(tool.run, arguments)
+            )
         except Exception as exc:
             answer = http_error(exc)
             if answer.code == "internal_error" and not isinstance(exc, ApiError):

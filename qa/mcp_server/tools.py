@@ -39,7 +39,11 @@ class Tool:
     description: str
     arguments: type[BaseModel]
     result: type[BaseModel]
-    run: Callable[[Any], Reply]  # blocking: called in a worker thread
+    run: Callable[[Any], Reply]
+    # False: run in a worker thread (the model, or a store that may be remote). True: a read of the served
+    # build's in-memory summaries, run on the event loop: a thread hop costs more than the read itself, and
+    # /api/documents encodes the same list on the loop too.
+    in_memory: bool = False
 
     def input_schema(self) -> dict[str, Any]:
         return self.arguments.model_json_schema()
@@ -151,6 +155,7 @@ def make_tools(settings: Settings, reads: Reads) -> dict[str, Tool]:
             NoArguments,
             DocumentList,
             list_documents,
+            in_memory=True,
         ),
         Tool(
             "read_document",

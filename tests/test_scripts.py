@@ -64,8 +64,10 @@ def test_load_test(server_url):
 
 def test_mcp_bench(server_url):
     out = run("mcp_bench", "--url", server_url, "--requests", "2")
-    for tool in ("search", "ask", "list_documents"):
-        assert any(line.startswith(tool) and "MCP/API p50" in line for line in out.splitlines()), out
+    for tool in ("search", "ask", "list_documents", "read_document"):
+        assert any(
+            line.startswith(tool) and "wire/API" in line and "sdk/API" in line for line in out.splitlines()
+        ), out
 
 
 def test_load_shed_bench(server_url):

@@ -68,7 +68,9 @@ def chosen(ranked: Ranked, second_ratio: float) -> list[Candidate]:
     """The candidates ``picked`` quotes, in the order they are quoted, neighbours joined."""
     found = ranked.candidates
     docs = [c.hit.citation.doc for c in found]
-    return joined([found[i] for i in picked(ranked.probabilities, docs, [c.text for c in found], second_ratio)])
+    return joined(
+        [found[i] for i in picked(ranked.probabilities, docs, [c.text for c in found], second_ratio)]
+    )
 
 
 def joined(quoted: list[Candidate]) -> list[Candidate]:

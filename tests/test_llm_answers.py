@@ -18,7 +18,7 @@ import pytest
 
 from qa.answer import chat
 from qa.answer.llm import LlmClient, LlmFailure
-from qa.search.highlight import sentences
+from qa.text import sentences
 from tests.conftest import free_port, live_server
 from tests.llm_standin import llm_settings, passages_of
 
@@ -64,7 +64,7 @@ def other(body: dict) -> tuple[int, str]:
     given = passages_of(body)
     n = max(n for n, p in enumerate(given, start=1) if "64.24%" not in p)
     text = given[n - 1].split("\n", 1)[1]
-    start, end = sentences(text)[0]
+    start, end = sentences.spans(text)[0]
     return n, text[start:end].rstrip("。") + "。"
 
 

@@ -27,8 +27,9 @@ import numpy as np
 from qa.answer.features import DEPTH, FEATURES
 from qa.answer.ranker import AnswerModel
 from qa.models import Hit, SearchResult
-from qa.search.highlight import Asked, coverage, sentences
+from qa.search.highlight import Asked, coverage
 from qa.settings import Settings
+from qa.text import sentences
 from qa.text.answer_type import counted_unit, states, time_terms
 from qa.text.normalize import matching_form
 
@@ -83,7 +84,7 @@ def evidence(result: SearchResult, asked: Asked, hits: Sequence[Hit], top_n: int
     untyped = asked.kind is not None and not any(
         states(text[s:e], asked.kind, asked.question)
         for text in (matching_form(h.text) for h in hits)
-        for s, e in sentences(text)
+        for s, e in sentences.spans(text)
     )
     latin = is_latin(asked.question)
     passages = matching_form("\n".join(f"{h.citation.title}\n{h.text}" for h in hits))

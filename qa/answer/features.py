@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.models import Hit
-from qa.search.highlight import TUNED, Asked, coverage, sentences
+from qa.search.highlight import TUNED, Asked, coverage
+from qa.text import sentences
 from qa.text.answer_type import ANSWER_TYPES, counted_unit, states
 from qa.text.normalize import matching_form
 
@@ -153,7 +154,7 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
         text = matching_form(hit.text).lower()
         spans, sims = asked.similar.get(hit.chunk_id, (None, None))
         if spans is None:
-            spans = sentences(text)
+            spans = sentences.spans(text)
             sims = [0.0] * len(spans)
         parts = [text[s:e] for s, e in spans]
         bigram = [_share(q_bigrams, p) for p in parts]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from qa.answer.llm import LlmClient, LlmFailure
 from qa.answer.verify import MARKER, Tagger, verify
 from qa.models import Citation, Hit
+from qa.text.sentences import cited_end
 
 SYSTEM_PROMPT = (
     "你是严谨的资料问答助手。只能根据用户给出的编号资料回答问题，不得使用资料以外的任何知识，不得推测。"
@@ -24,9 +25,6 @@ SYSTEM_PROMPT = (
     "一句话依据多条资料时写成[1][2]。数字、单位、日期、引语、人名、地名和机构名必须与资料原文一字不差。"
     "资料中没有答案时，只回答：资料中没有相关内容。"
 )
-
-# A sentence ends at 。！？；!?; (with a closing quote) and the markers right after it, or at a line break.
-_END = re.compile(r"[。！？；!?;]+[”’」』\"]?(?:[ \t]*[\[［【]\d{1,3}[\]］】])*|\n+")
 
 
 @dataclass
@@ -64,13 +62,13 @@ def sentences(pieces: Iterable[str]) -> Iterator[str]:
     for piece in pieces:
         buffer += piece
         while True:
-            m = _END.search(buffer)
+            m = cited_end(buffer)
             if m is None or m.end() == len(buffer) or buffer[m.end()] in "[［【 \t":
                 break
             yield buffer[: m.end()]
             buffer = buffer[m.end() :]
     while buffer:
-        m = _END.search(buffer)
+        m = cited_end(buffer)
         end = m.end() if m else len(buffer)
         yield buffer[:end]
         buffer = buffer[end:]

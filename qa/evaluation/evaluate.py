@@ -17,8 +17,8 @@ from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
 from qa.evaluation.questions import Question
 from qa.evaluation.trec import run_lines
 from qa.models import SearchResult
-from qa.search.highlight import sentences
 from qa.search.retrieval import Retriever
+from qa.text import sentences
 from qa.text.normalize import matching_form
 
 _MARKER = re.compile(r"\[\d+\]")
@@ -85,7 +85,7 @@ def bigram_baseline(question: str, result: SearchResult) -> str:
     text = result.hits[0].text
     folded = matching_form(text)
     wanted = char_bigrams(matching_form(question))
-    s, e = max(sentences(text), key=lambda span: len(wanted & char_bigrams(folded[span[0] : span[1]])))
+    s, e = max(sentences.spans(text), key=lambda span: len(wanted & char_bigrams(folded[span[0] : span[1]])))
     return text[s:e]
 
 

@@ -25,6 +25,7 @@ from qa.index.previous_build import content_key
 from qa.ingest.chunking import CHUNKER_VERSION, chunk_id
 from qa.models import Chunk
 from qa.settings import Settings
+from qa.text.sentences import synthetic_pieces
 from qa.text.tokenize import Segmenter
 
 NOISE = 0.02  # per-dimension sigma of the synthetic-vector noise (norm ≈ 0.4 at 384 dims)
@@ -34,15 +35,12 @@ PER_DOC = 40  # synthetic chunks per synthetic document
 class Synthesizer:
     """Grows seed-style chunks: real seed sentences, shuffled, with fresh place names and numbers."""
 
-    _SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
     _PLACE = re.compile(r"[\u4e00-\u9fff]{2}(?=县|市|镇|乡|村|街道|社区|公司)")
     _NUMBER = re.compile(r"\d+")
     _CHARS = "青云山河安泰兴平宁华东西南北阳新和丰长乐永定嘉丽江松林竹溪桥石岭金银湖海明光春秋龙凤鹤桂兰梅"
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, seed: int = 0) -> None:
-        self.pool = [
-            (i, s) for i, c in enumerate(chunks) for s in self._SENTENCE.findall(c.text) if len(s) >= 8
-        ]
+        self.pool = [(i, s) for i, c in enumerate(chunks) for s in synthetic_pieces(c.text) if len(s) >= 8]
         self.titles = sorted({c.title for c in chunks if c.title})
         self.lengths = [len(c.text) for c in chunks]
         self.vectors = vectors

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.index import store
 from qa.models import Chunk
-from qa.search.highlight import sentences
+from qa.text import sentences
 
 VECTORS = "sentences.npy"
 SPANS = "sentence_spans.json"
@@ -61,7 +61,7 @@ def _offsets(spans: list[list[Span]]) -> list[int]:
 
 def split(chunks: Sequence[Chunk]) -> tuple[list[list[Span]], list[str]]:
     """Every chunk's sentence spans, and the sentences' texts in row order."""
-    spans = [sentences(c.text) for c in chunks]
+    spans = [sentences.spans(c.text) for c in chunks]
     return spans, [c.text[s:e] for c, row in zip(chunks, spans) for s, e in row]
 
 

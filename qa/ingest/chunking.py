@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from qa.ingest import layout
 from qa.ingest.formats.rendition import origin
 from qa.models import Chunk, Document
+from qa.text import sentences
 
 CHUNKER_VERSION = "3"
-
-_SENTENCE_END = re.compile(r"[。！？；!?;][”’」』）)]*")
-_CLAUSE_END = re.compile(r"[，,、：:][”’」』）)]*")
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ def _hard_split(unit: _Unit, limit: int) -> list[_Unit]:
     if n <= limit:
         return [unit]
     lo, hi = n - limit, limit
-    ends = [m.end() for m in _CLAUSE_END.finditer(unit.text) if lo <= m.end() <= hi]
+    ends = [e for e in sentences.clause_ends(unit.text) if lo <= e <= hi]
     cut = min(ends, key=lambda e: abs(e - n / 2)) if ends else limit
     return [p for piece in _cut(unit, [cut]) for p in _hard_split(piece, limit)]
 
@@ -134,7 +132,7 @@ def _split_long(unit: _Unit, config: ChunkingConfig) -> list[_Unit]:
     n = len(unit.text)
     pieces = [unit]
     if n > config.split_chars:
-        ends = [m.end() for m in _SENTENCE_END.finditer(unit.text)]
+        ends = sentences.chunk_ends(unit.text)
         pieces = _cut(unit, _even_cuts(ends, n, math.ceil(n / config.split_chars)))
     return [p for piece in pieces for p in _hard_split(piece, config.max_chars)]
 

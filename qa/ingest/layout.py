@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import groupby
 
-TERMINAL = "。！？!?；;…"
-_CLOSERS = "”’」』)）】"
-_SENTENCE_PUNCT = re.compile(r"[。！？!?；;]")
+from qa.text import sentences
+from qa.text.sentences import PARAGRAPH_CLOSERS, PARAGRAPH_END, ends_mid_sentence
+
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -120,16 +120,11 @@ def is_headline_shaped(text: str) -> bool:
     return (
         "\n" not in text
         and 2 <= len(text) <= HEADLINE_MAX
-        and not _SENTENCE_PUNCT.search(text)
+        and not sentences.has_end_mark(text)
         and len(re.findall(r"[,，]", text)) <= 1
-        and text.rstrip(_CLOSERS)[-1:] not in tuple(TERMINAL + ",，、:：")
+        and text.rstrip(PARAGRAPH_CLOSERS)[-1:] not in tuple(PARAGRAPH_END + ",，、:：")
         and bool(_CJK.search(text))
     )
-
-
-def ends_mid_sentence(text: str) -> bool:
-    """A closing quote or bracket counts as an end: quotes rarely straddle a break."""
-    return bool(text) and text[-1] not in TERMINAL + _CLOSERS + ":："
 
 
 def _is_byline(text: str) -> bool:

@@ -11,13 +11,11 @@ next (…研判会召开。…蓝伶俐主持会议).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from qa.text import sentences
 from qa.text.answer_type import expected_type, focus_text, states
 from qa.text.normalize import matching_form
-
-_SENTENCE = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』\"]?|\n|$)")
 
 
 @dataclass(frozen=True)
@@ -76,20 +74,6 @@ class Scored:
     typed: bool
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, surrounding whitespace excluded."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        while start < end and text[start].isspace():
-            start += 1
-        if end > start:
-            out.append((start, end))
-    return out or [(0, len(text))]
-
-
 def coverage(text: str, weights: dict[str, float]) -> float:
     """Share of the question's idf weight whose words occur in ``text`` (0..1)."""
     total = sum(weights.values())
@@ -111,7 +95,7 @@ def best_sentence(text: str, asked: Asked, tuning: Tuning = TUNED, chunk_id: str
     text = matching_form(text)
     spans, sims = asked.similar.get(chunk_id, (None, None)) if chunk_id is not None else (None, None)
     if spans is None:
-        spans = sentences(text)
+        spans = sentences.spans(text)
         sims = [0.0] * len(spans)
     anchor = [
         coverage(text[s:e], asked.weights)

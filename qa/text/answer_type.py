@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from qa.text.sentences import first_clause, last_clause
+
 AnswerType = Literal["person", "number", "place", "date", "phrase"]
 ANSWER_TYPES: tuple[str, ...] = ("person", "number", "place", "date", "phrase")
 
@@ -135,7 +137,6 @@ def _is_date_at(text: str, m: re.Match[str]) -> bool:
 _WH = re.compile(
     r"由谁|是谁|叫什么名字|什么时候|哪一天|哪一年|哪天|哪些|哪个|哪家|哪位|哪句|哪里|多少|几|什么|怎么|怎样|如何|谁|哪"
 )
-_CLAUSE_END = re.compile(r"[，,。？?！!；;：:]")
 HEAD_CHARS = 4
 _LINKING = re.compile(r"(?:是|叫|为|有|了|在|的|要|将|把|被|让|给|于|从|由|对)+$")
 
@@ -152,8 +153,8 @@ def focus_text(question: str) -> str:
         pass
     if m is None:
         return ""
-    tail = _CLAUSE_END.split(question[m.end() :], maxsplit=1)[0]
-    head = _LINKING.sub("", _CLAUSE_END.split(question[: m.start()])[-1])[-HEAD_CHARS:]
+    tail = first_clause(question[m.end() :])
+    head = _LINKING.sub("", last_clause(question[: m.start()]))[-HEAD_CHARS:]
     return f"{head} {tail}"
 
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.text.sentences import PDF_LINE_END
+
 if TYPE_CHECKING:
     from qa.ingest.formats.pdf_tables import Table
 
-TERMINAL = "。！？!?；;…：:”’」』）)"
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -231,7 +232,7 @@ def paragraphs(columns: list[Column], body_size: float) -> list[Paragraph]:
                     and not heading
                     and last.full_end
                     and not indented
-                    and last.lines[-1].text[-1:] not in TERMINAL
+                    and last.lines[-1].text[-1:] not in PDF_LINE_END
                 )
             else:
                 gap = line.top - previous.bottom

@@ -28,7 +28,7 @@ from qa.models import Citation, SearchResult
 from qa.search.highlight import Asked
 from qa.search.retrieval import Retriever
 from qa.settings import Settings
-from qa.text.normalize import clean_text, has_content
+from qa.text.normalize import has_content
 
 NO_ANSWER = "资料中没有找到相关内容。以下是最接近的段落，仅供参考。"
 
@@ -86,7 +86,7 @@ def prepare(
     questions = user_questions(messages)
     question = resolve(questions, retriever.segmenter.tag)
     tag, passages = retriever.segmenter.tag, retriever.settings.llm_passages
-    if not has_content(clean_text(question)):
+    if not has_content(question):
         # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
         return Turn(
             ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages

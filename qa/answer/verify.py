@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.text.answer_type import _DATE, _DIGITS, _PERSON, _QUOTE, _is_date_at
-from qa.text.normalize import normalize_question
+from qa.text.normalize import clean_text, normalize_question
 
 Tagger = Callable[[str], list[tuple[str, str]]]
 
@@ -90,8 +90,8 @@ def verify(sentence: str, passages: list[str], tag: Tagger) -> Verdict:
         return Verdict(
             sentence, cited, False, f"cites [{wrong[0]}], but only {len(passages)} passages were given"
         )
-    plain = normalize_question(MARKER.sub("", sentence))
-    sources = [normalize_question(passages[n - 1]) for n in cited]
+    plain = normalize_question(clean_text(MARKER.sub("", sentence)))
+    sources = [normalize_question(clean_text(passages[n - 1])) for n in cited]
     for fact in facts(plain, tag):
         if not any(occurs(fact, s) for s in sources):
             return Verdict(sentence, cited, False, f"{fact} is not in the cited passage")

@@ -21,7 +21,11 @@ from qa.text.tokenize import Segmenter
 
 
 def check_query(question: str, k: int, mode: str, settings: Settings) -> str:
-    """Validated question text, cleaned of characters nothing downstream can read; raises InputError with what to change."""
+    """Validated question text, cleaned of characters nothing downstream can read; raises InputError with what to change.
+
+    The one place a searched question is cleaned: every door (HTTP, MCP, CLI, Python, the chat) passes
+    through here, and what comes after reads the cleaned string.
+    """
     if not isinstance(question, str):
         raise InputError("the question must be text, e.g. 截至3月1日庆元县健康码申领率是多少")
     if len(question) > settings.max_question_chars:

@@ -29,6 +29,18 @@ class InputError(WenyuanError):
     code = "invalid_input"
 
 
+class DocumentWriteError(WenyuanError):
+    """A document write that did not happen, and nothing was changed; ``code`` says why.
+
+    Raised by the corpus and index work of a write (qa.api.document_writes); the
+    API's error table (qa.api.error_status) decides the HTTP status for each code.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ApiError(WenyuanError):
     """An HTTP answer other than 200, in the API's one error shape."""
 

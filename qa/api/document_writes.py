@@ -22,7 +22,7 @@ from typing import Any
 
 from embeddings.base import Embedder
 from qa.api.document_names import TOKEN_CHARS, temporary_name
-from qa.errors import ApiError
+from qa.errors import DocumentWriteError
 from qa.index import store
 from qa.index.build import IndexReport, chunking_config, settings_for_build
 from qa.index.factory import build
@@ -60,12 +60,12 @@ class WriteResult:
 
 
 def read_text(raw: bytes) -> str:
-    """The upload as text by the corpus's own rules (UTF-8, else Chinese GB18030), or 422."""
+    """The upload as text by the corpus's own rules (UTF-8, else Chinese GB18030), or ``unreadable_text``."""
     try:
         return decode(raw)[0]
     except ValueError as exc:
-        raise ApiError(
-            422, "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text"
+        raise DocumentWriteError(
+            "unreadable_text", f"the document cannot be read: {exc}; send UTF-8 text"
         ) from None
 
 
@@ -89,14 +89,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _read_if_file(path: Path) -> bytes | None:
-    """The current bytes, None when absent; 409 when the name is taken by a folder, link or device."""
+    """The current bytes, None when absent; ``not_a_document`` when the name is taken by a folder, link or device."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise ApiError(
-            409, "not_a_document", f"{path.name} in the corpus folder is not a plain file; rename it first"
+        raise DocumentWriteError(
+            "not_a_document", f"{path.name} in the corpus folder is not a plain file; rename it first"
         )
     return path.read_bytes()
 
@@ -114,12 +114,12 @@ def _sidecar_with(corpus: Path, name: str, metadata: dict[str, str] | None) -> b
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig")) if path.exists() else {}
     except (OSError, ValueError) as exc:
-        raise ApiError(
-            409, "corpus_error", f"{SIDECAR} in the corpus folder cannot be read ({exc}); fix it first"
+        raise DocumentWriteError(
+            "corpus_error", f"{SIDECAR} in the corpus folder cannot be read ({exc}); fix it first"
         ) from None
     if not isinstance(data, dict):
-        raise ApiError(
-            409, "corpus_error", f"{SIDECAR} in the corpus folder is not a JSON object; fix it first"
+        raise DocumentWriteError(
+            "corpus_error", f"{SIDECAR} in the corpus folder is not a JSON object; fix it first"
         )
     if metadata is None:
         if name not in data:
@@ -150,37 +150,35 @@ class DocumentWriter:
         self.on_progress = on_progress
 
     def prepare(self, name: str, text: str, metadata: dict[str, str]) -> bytes:
-        """The UTF-8 bytes to store, or 413/422; run before the write queues, so a bad body never waits."""
+        """The UTF-8 bytes to store, or why not (too large, unreadable, nothing to cite); run before the write queues, so a bad body never waits."""
         raw = text.encode("utf-8")
         if len(raw) > self.settings.document_max_bytes:
-            raise ApiError(
-                413,
+            raise DocumentWriteError(
                 "payload_too_large",
                 f"the document is larger than {self.settings.document_max_bytes} bytes",
             )
         text = read_text(raw)
         if not chunk_document(Document(name, text, "utf-8", metadata), chunking_config(self.settings)):
-            raise ApiError(
-                422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
+            raise DocumentWriteError(
+                "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
             )
         return raw
 
     def prepare_file(self, name: str, raw: bytes) -> bytes:
-        """A PDF, Word, HTML or Markdown upload as sent, or 413/422 when it is too large or cannot be read."""
+        """A PDF, Word, HTML or Markdown upload as sent, or why not (too large, unreadable, nothing to cite)."""
         if len(raw) > self.settings.document_max_bytes:
-            raise ApiError(
-                413,
+            raise DocumentWriteError(
                 "payload_too_large",
                 f"the document is larger than {self.settings.document_max_bytes} bytes",
             )
         try:
             extracted = extract(name, raw, decode)
         except ValueError as exc:
-            raise ApiError(422, "unreadable_document", f"the document cannot be read: {exc}") from None
+            raise DocumentWriteError("unreadable_document", f"the document cannot be read: {exc}") from None
         document = Document(name, extracted.text, extracted.encoding, {}, extracted.source)
         if not chunk_document(document, chunking_config(self.settings)):
-            raise ApiError(
-                422, "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
+            raise DocumentWriteError(
+                "no_indexable_text", "the document has no paragraph to cite (headings or fragments only)"
             )
         return raw
 
@@ -204,8 +202,8 @@ class DocumentWriter:
 
     def _corpus(self) -> Path:
         if not self.corpus.is_dir():
-            raise ApiError(
-                409, "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone"
+            raise DocumentWriteError(
+                "corpus_missing", f"the corpus folder {self.corpus} the index was built from is gone"
             )
         return self.corpus
 
@@ -220,7 +218,9 @@ class DocumentWriter:
             )
         work = report.per_document.get(name)
         if work is None:
-            raise ApiError(500, "internal_error", f"{name} was written but not indexed; see the server log")
+            raise DocumentWriteError(
+                "internal_error", f"{name} was written but not indexed; see the server log"
+            )
         return WriteResult(
             name, work.chunks, work.embedded, work.reused, _ms(started), report.manifest.build, created
         )
@@ -229,8 +229,8 @@ class DocumentWriter:
         started = time.perf_counter()
         path = self._corpus() / name
         if documents_before <= 1 and chunks_before:
-            raise ApiError(
-                409, "last_document", f"{name} is the only document; add another before removing it"
+            raise DocumentWriteError(
+                "last_document", f"{name} is the only document; add another before removing it"
             )
         report, _ = self._apply(path, None, None)
         return WriteResult(name, chunks_before, 0, 0, _ms(started), report.manifest.build)
@@ -243,8 +243,8 @@ class DocumentWriter:
         with hold(self.settings.index_dir, self.settings.index_lock_wait) as lock:
             before = _read_if_file(path)
             if data is None and before is None:
-                raise ApiError(
-                    404, "unknown_document", f"no document named {path.name!r} in the corpus folder"
+                raise DocumentWriteError(
+                    "unknown_document", f"no document named {path.name!r} in the corpus folder"
                 )
             sidecar_before = _read_if_file(sidecar)
             new_sidecar = _sidecar_with(path.parent, path.name, metadata if data is not None else None)

@@ -11,10 +11,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.api.admission import BusyError
-from qa.errors import ApiError, EmbeddingUnavailable, IndexMissingError, InputError
+from qa.errors import ApiError, DocumentWriteError, EmbeddingUnavailable, IndexMissingError, InputError
 from qa.index.milvus.store import MilvusUnavailable
 
 INTERNAL = "the server failed to answer this request; see the server log"
+
+# A document write that did not happen (qa.api.document_writes), by its code.
+DOCUMENT_WRITE_STATUS = {
+    "payload_too_large": 413,
+    "unreadable_text": 422,
+    "unreadable_document": 422,
+    "no_indexable_text": 422,
+    "unknown_document": 404,
+    "not_a_document": 409,
+    "corpus_error": 409,
+    "corpus_missing": 409,
+    "last_document": 409,
+    "internal_error": 500,
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,8 @@ def http_error(exc: BaseException) -> HttpError:
     """The answer to ``exc``; anything not ours (or ours without a status) is a bug: 500 ``internal_error``."""
     if isinstance(exc, ApiError):
         return HttpError(exc.status, exc.code, exc.message, exc.headers)
+    if isinstance(exc, DocumentWriteError):
+        return HttpError(DOCUMENT_WRITE_STATUS[exc.code], exc.code, str(exc))
     if isinstance(exc, BusyError):
         return HttpError(503, exc.code, str(exc), {"Retry-After": str(exc.retry_after_s)})
     if isinstance(exc, InputError):

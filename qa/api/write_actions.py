@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qa.api.document_writes import DocumentWriter, WriteResult
+from qa.api.error_status import http_error
 from qa.api.live_engine import LiveEngine
 from qa.api.write_jobs import Job, Outcome
 from qa.engine import Wenyuan
-from qa.errors import ApiError, CorpusError, WenyuanError
+from qa.errors import ApiError, CorpusError, DocumentWriteError, WenyuanError
 from qa.index.writer_lock import IndexBusyError
 from qa.settings import Settings
 
@@ -45,6 +46,9 @@ def writer_action(
             raise ApiError(503, exc.code, str(exc), {"Retry-After": str(RETRY_AFTER_S)}) from None
         except CorpusError as exc:
             raise ApiError(409, exc.code, str(exc)) from None
+        except DocumentWriteError as exc:
+            answer = http_error(exc)
+            raise ApiError(answer.status, answer.code, answer.message) from None
         except ApiError:
             raise
         except WenyuanError as exc:

@@ -226,7 +226,7 @@ def evaluate_cmd(
     if trec is not None and runs is not None:
         from qa.evaluation.trec import qrels_lines, write_trec
 
-        for path in write_trec(trec, runs, qrels_lines(qs, engine.retriever.index.iter_chunks())):
+        for path in write_trec(trec, runs, qrels_lines(qs, engine.index.iter_chunks())):
             typer.echo(f"wrote {path}", err=True)
     if out is not None:
         from qa.evaluation.charts import write_outputs

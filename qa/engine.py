@@ -5,6 +5,9 @@ wy = Wenyuan.open(".wenyuan")
 result = wy.search("截至3月1日庆元县健康码申领率是多少", k=3)
 for hit in result.hits:
     print(hit.citation.doc, hit.citation.title, hit.text[slice(*hit.highlight)])
+
+The routes and the CLI ask through it too (search, chat, the served build and its index), so a
+served engine and a script answer alike.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.factory import embedder_for
+from qa.answer import chat
+from qa.answer.llm import LlmClient
 from qa.index import model_record
 from qa.index.build import settings_for_build
 from qa.index.factory import open_index
+from qa.index.search_index import SearchIndex
 from qa.models import SearchResult
 from qa.search.retrieval import Retriever
 from qa.settings import Settings
@@ -43,5 +49,28 @@ class Wenyuan:
     def settings(self) -> Settings:
         return self.retriever.settings
 
+    @property
+    def index(self) -> SearchIndex:
+        return self.retriever.index
+
+    @property
+    def build(self) -> str:
+        """The build this engine serves."""
+        return self.retriever.index.manifest.build
+
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
         return self.retriever.search(question, k, mode)
+
+    def turn(self, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> chat.Turn:
+        """The searched and quoted turn of a conversation, before any generation (``chat.finish`` does that)."""
+        return chat.prepare(self.retriever, messages, k, mode)
+
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        k: int | None = None,
+        mode: str = "hybrid",
+        llm: LlmClient | None = None,
+    ) -> chat.ChatAnswer:
+        """The whole answer to the conversation's last question, quoted or (``llm``) generated and verified."""
+        return chat.final(chat.finish(self.turn(messages, k, mode), llm))

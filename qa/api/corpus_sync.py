@@ -51,7 +51,7 @@ class CorpusSync:
 
     def check(self, engine: Wenyuan) -> None:
         """Called with the first build the server loads, before it is served, so health never says in_sync wrongly."""
-        index = engine.retriever.index
+        index = engine.index
         try:
             found = differences(index, self.settings)
         except (OSError, WenyuanError) as exc:

@@ -112,7 +112,7 @@ async def _document_body(request: Request, settings: Settings) -> tuple[str, dic
 
 
 def _chunks_of(engine: Wenyuan, name: str) -> int:
-    return int(engine.retriever.index.documents.get(name, {}).get("chunks", 0))
+    return int(engine.index.documents.get(name, {}).get("chunks", 0))
 
 
 def add_document_writes(
@@ -184,12 +184,10 @@ def add_document_writes(
     async def delete_document(doc: str, request: Request) -> Any:
         """Remove a document (needs the bearer token): 200 once the new build is served, or 202 with a job."""
         require_token(settings, request.headers.get("authorization"))
-        name = existing_name(doc, Path(live.get().retriever.index.manifest.corpus_dir))
+        name = existing_name(doc, Path(live.get().index.manifest.corpus_dir))
 
         def remove(writer: DocumentWriter, engine: Wenyuan) -> Outcome:
-            return written(
-                writer.delete(name, _chunks_of(engine, name), len(engine.retriever.index.documents))
-            )
+            return written(writer.delete(name, _chunks_of(engine, name), len(engine.index.documents)))
 
         job = queue.submit(Job("delete", name, 0, writer_action(settings, live, remove)))
         return await answer(job, request)

@@ -30,20 +30,20 @@ class Reads:
     def turn(self, messages: list[dict[str, str]], k: int | None, mode: str) -> chat.Turn:
         """The searched turn; the LLM (if any) answers after, outside the slot, so it never holds the model's queue."""
         with self.admission.slot():
-            return chat.prepare(self.live.get().retriever, messages, k, mode)
+            return self.live.get().turn(messages, k, mode)
 
     def answer(self, messages: list[dict[str, str]], k: int | None, mode: str) -> chat.ChatAnswer:
         """The whole answer (not its JSON: the MCP tool also writes it out as text, as /v1 does)."""
         return chat.final(chat.finish(self.turn(messages, k, mode), self.llm))
 
     def documents(self) -> dict[str, Any]:
-        return {"documents": documents.summaries(self.live.get().retriever.index)}
+        return {"documents": documents.summaries(self.live.get().index)}
 
     def document(self, name: str) -> dict[str, Any]:
-        index = self.live.get().retriever.index
+        index = self.live.get().index
         return documents.detail(index, documents.resolve(index, name))
 
     def build(self) -> str | None:
         """The build being served, None while none is: what a watcher compares to see the corpus change."""
         engine = self.live.engine
-        return engine.retriever.index.manifest.build if engine is not None else None
+        return engine.build if engine is not None else None

@@ -217,7 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def health() -> Any:
         """On the event loop, needing no worker thread: it answers while every thread is busy."""
-        index = live.get().retriever.index
+        index = live.get().index
         if settings.store == "milvus":
             await run_in_threadpool(
                 index.latest_build
@@ -293,7 +293,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="The original file of a document",
     )
     def get_document_source(doc: str) -> Any:
-        path, media_type = documents.source_file(live.get().retriever.index, doc)
+        path, media_type = documents.source_file(live.get().index, doc)
         return FileResponse(
             path, media_type=media_type, content_disposition_type="inline", filename=path.name
         )

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         None,
         description="a fitted answer model (JSON from scripts/fit_answers.py); unset: the one shipped in qa/answer/",
     )
+    answer_calibration: bool = Field(
+        True,
+        description="set the decline threshold per corpus from cloze questions of its own sentences; off: the model's own",
+    )
     abstain_dense_min_ascii: float = Field(
         0.75,
         description="decline a question written mostly in Latin script when the best dense similarity is below this",

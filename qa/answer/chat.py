@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.answer.abstain import declines
+from qa.answer.calibration import calibrated
 from qa.answer.followup import resolve
 from qa.answer.generate import Generated, generate
 from qa.answer.llm import LlmClient
@@ -91,6 +92,7 @@ def prepare(
         return Turn(
             ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages
         )
+    model = model or calibrated(retriever, answer_model(retriever.settings))
     result, asked = retriever.retrieve(question, k, mode)
     return Turn(compose(question, result, asked, retriever.settings, model), tag, passages)
 

@@ -18,19 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.abstain import evidence
+from qa.answer.calibration import SEARCH_DEPTH, without_document
 from qa.answer.features import DEPTH, candidates
 from qa.evaluation.questions import Question
-from qa.models import Hit
 from qa.search.retrieval import Retriever
 from qa.text.normalize import matching_form
-
-SEARCH_DEPTH = 15
-
-
-def without_document(hits: Sequence[Hit], doc: str) -> list[Hit]:
-    """The top hits once ``doc`` is taken out: the passages below move up and are ranked anew."""
-    others = [h for h in hits if h.citation.doc != doc][:DEPTH]
-    return [replace(h, rank=rank) for rank, h in enumerate(others, start=1)]
 
 
 @dataclass

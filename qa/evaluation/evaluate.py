@@ -10,7 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from qa.answer import chat
-from qa.answer.chat import ChatAnswer, compose
+from qa.answer.calibration import calibrated, calibration_of
+from qa.answer.chat import ChatAnswer, answer_model, compose
 from qa.answer.features import char_bigrams
 from qa.evaluation.answer_data import SEARCH_DEPTH, without_document
 from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
@@ -75,6 +76,9 @@ def evaluate(
     report.update(chat_runs(retriever, questions))
     if removed:
         report["abstention"]["removed"] = removed_declines(retriever, questions)
+    found = calibration_of(retriever)
+    if found is not None:
+        report["abstention"]["calibration"] = found.to_json()
     return report
 
 
@@ -97,7 +101,8 @@ def removed_declines(retriever: Retriever, questions: Sequence[Question]) -> dic
             continue
         result, asked = retriever.retrieve(q.question, min(retriever.settings.k_max, SEARCH_DEPTH), "hybrid")
         hits = without_document(result.hits, q.doc)
-        reply = compose(q.question, replace(result, hits=hits), asked, retriever.settings)
+        model = calibrated(retriever, answer_model(retriever.settings))
+        reply = compose(q.question, replace(result, hits=hits), asked, retriever.settings, model)
         out["n"] += 1
         out["declined"] += int(reply.abstained)
     return out
@@ -201,6 +206,10 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [f"  {t}: declined {v['declined']}/{v['n']}" for t, v in a["by_type"].items()]
     if "removed" in a:
         lines.append(f"  own document removed: declined {a['removed']['declined']}/{a['removed']['n']}")
+    if "calibration" in a:
+        c = a["calibration"]
+        how = f"from {c['questions']} cloze questions of the corpus" if c["calibrated"] else "the model's own"
+        lines.append(f"  decline threshold {c['threshold']:.4f} ({how})")
     for m in modes:
         if report["misses"][m]:
             lines += ["", f"misses at rank 1 ({m}):"]

@@ -1,0 +1,40 @@
+"""The decline threshold read off the corpus: cloze questions of its own sentences, own document out."""
+
+from __future__ import annotations
+
+from qa.answer import calibration
+from qa.answer.chat import answer_model
+from qa.search.retrieval import Retriever
+
+
+def test_cloze_questions_come_from_the_corpus_and_repeat(engine):
+    chunks = list(engine.index.iter_chunks())
+    first = calibration.cloze_questions(chunks, engine.retriever.segmenter, 30)
+    again = calibration.cloze_questions(reversed(chunks), engine.retriever.segmenter, 30)
+    assert first == again and len(first) == 30, "the same questions whatever order the store gives chunks in"
+    texts = {c.doc: "".join(x.text for x in chunks if x.doc == c.doc) for c in chunks}
+    for question, doc in first:
+        assert question.endswith("？") and question.count("什么") >= 1
+        before = question.split("什么", 1)[0]
+        assert before in texts[doc], (question, doc)
+
+
+def test_the_seeds_get_a_threshold_of_their_own(engine):
+    model = answer_model(engine.settings)
+    found = calibration.calibrate(engine.retriever, model)
+    assert found.calibrated and found.questions >= calibration.MIN_QUESTIONS
+    assert 0.0 < found.threshold < 1.0 and found.threshold != model.threshold
+    assert calibration.calibrated(engine.retriever, model).threshold == found.threshold
+    assert calibration.calibration_of(engine.retriever) == found
+
+
+def test_too_few_questions_or_the_setting_off_keep_the_models_threshold(engine):
+    model = answer_model(engine.settings)
+    few = calibration.calibrate(engine.retriever, model, n=calibration.MIN_QUESTIONS - 1)
+    assert few == calibration.Calibration(model.threshold, calibration.MIN_QUESTIONS - 1, False)
+    off = Retriever(
+        engine.index,
+        engine.retriever.embedder,
+        engine.settings.model_copy(update={"answer_calibration": False}),
+    )
+    assert calibration.calibrated(off, model) is model

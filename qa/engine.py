@@ -14,8 +14,8 @@ from typing import Any
 
 from embeddings.factory import embedder_for
 from qa.index import model_record
-from qa.index.build import settings_for_build
 from qa.index.factory import open_index
+from qa.index.recipe import settings_for_build
 from qa.models import SearchResult
 from qa.search.retrieval import Retriever
 from qa.settings import Settings

@@ -51,11 +51,10 @@ def timed_search(index, queries: np.ndarray, k: int) -> tuple[list[float], np.nd
 def main() -> None:
     import faiss
 
-    from embeddings import vector_index
     from embeddings.factory import load_embedder
     from qa.evaluation.questions import SHIPPED, load_questions
     from qa.evaluation.synthetic import Synthesizer
-    from qa.index import store
+    from qa.index.local import faiss_index, store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -67,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     manifest = store.require_manifest(args.index_dir)
     build = args.index_dir / manifest.build
-    _, seed_vectors = vector_index.stored_vectors(vector_index.load(build / store.VECTORS))
+    _, seed_vectors = faiss_index.stored_vectors(faiss_index.load(build / store.VECTORS))
     synth = Synthesizer(store.read_chunks(build), seed_vectors)
     _, vectors = synth.chunks(args.size)
     questions = [q.question for q in load_questions(SHIPPED)]

@@ -48,12 +48,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from embeddings import vector_index  # noqa: E402
 from embeddings.base import Delegating, Embedder, Progress, normalise  # noqa: E402
-from qa.index import build as indexing  # noqa: E402
-from qa.index import lexical, previous_build, sentence_index, store  # noqa: E402
-from qa.index.build import IndexReport, build_index, embedding_text  # noqa: E402
-from qa.index.previous_build import content_key  # noqa: E402
+from qa.index.local import faiss_index as vector_index  # noqa: E402
+from qa.index.local import lexical, previous_build, sentence_index, store  # noqa: E402
+from qa.index.local import writer as indexing  # noqa: E402
+from qa.index.local.writer import build_index  # noqa: E402
+from qa.index.pipeline import IndexReport  # noqa: E402
+from qa.index.recipe import content_key, embedding_text  # noqa: E402
 from qa.ingest import layout  # noqa: E402
 from qa.ingest.chunking import chunk_document  # noqa: E402
 from qa.ingest.corpus import corpus_limits, load_corpus  # noqa: E402
@@ -355,7 +356,7 @@ def profile_cycle(
 def serving_cost(settings: Settings, embedder: Embedder, repeats: int) -> list[tuple[float, float]]:
     """What a server does after build_index and before a PUT/DELETE answers: open the new build (LiveEngine._open)."""
     try:
-        from qa.index.local_index import LoadedIndex
+        from qa.index.local.index import LoadedIndex
     except ImportError:  # before the search-index split
         from qa.search.retrieval import LoadedIndex  # type: ignore[no-redef]
     from qa.search.retrieval import Retriever

@@ -19,8 +19,8 @@ from embeddings.factory import embedder_for
 from qa.answer import chat
 from qa.answer.llm import LlmClient
 from qa.index import model_record
-from qa.index.build import settings_for_build
 from qa.index.factory import open_index
+from qa.index.recipe import settings_for_build
 from qa.index.search_index import SearchIndex
 from qa.models import SearchResult
 from qa.search.retrieval import Retriever

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from qa.models import Hit, SearchResult
 
 if TYPE_CHECKING:
-    from qa.index.build import IndexReport
+    from qa.index.pipeline import IndexReport
 
 
 def _score(value: float | None) -> str:

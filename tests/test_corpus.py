@@ -287,7 +287,7 @@ def test_every_indexed_name_round_trips_through_the_documents_api(tmp_path: Path
 
     import httpx
 
-    from qa.index.build import build_index
+    from qa.index.local.writer import build_index
     from qa.settings import Settings
     from tests.conftest import live_server
 

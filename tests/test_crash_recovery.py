@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.index import store
+from qa.index.local import store
 from tests.conftest import ROOT, free_port, local_only
 from tests.write_load import ASYNC, TOKEN, big_document, write_server
 

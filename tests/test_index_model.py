@@ -16,8 +16,9 @@ from qa.engine import Wenyuan
 from qa.errors import WenyuanError
 from qa.evaluation.evaluate import evaluate
 from qa.evaluation.questions import SHIPPED, load_questions
-from qa.index import model_record, store
+from qa.index import model_record
 from qa.index.factory import build, open_index
+from qa.index.local import store
 from qa.settings import Settings
 from tests.conftest import SEEDS, SMALL, STORE, local_only
 from tests.embedding_standin import running

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import vector_index
 from embeddings.base import Delegating
 from embeddings.factory import embedder_for
-from qa.index import resume_cache, sentence_index, store
-from qa.index.build import build_index
+from qa.index import resume_cache
+from qa.index.files import read_json
+from qa.index.local import faiss_index, sentence_index, store
+from qa.index.local.writer import build_index
 from qa.index.progress_meter import Meter, duration
 from qa.index.vectors import CHECKPOINT
 from qa.settings import Settings
@@ -76,10 +77,10 @@ def qa_index(standin, index_dir: Path) -> subprocess.Popen:
 
 def build_files(index_dir: Path) -> tuple[list, np.ndarray, np.ndarray, list[bytes]]:
     build = index_dir / store.read_manifest(index_dir).build
-    _, vectors = vector_index.stored_vectors(vector_index.load(build / store.VECTORS))
+    _, vectors = faiss_index.stored_vectors(faiss_index.load(build / store.VECTORS))
     sentences = np.load(build / sentence_index.VECTORS, allow_pickle=False)
     return (
-        store.read_json(build / store.CHUNKS),
+        read_json(build / store.CHUNKS),
         vectors,
         sentences,
         store.load_keys(build / sentence_index.KEYS),

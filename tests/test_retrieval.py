@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.index.lexical import LexicalIndex
+from qa.index.local.lexical import LexicalIndex
 from qa.search.fusion import reciprocal_rank, weighted_sum
 from qa.text.tokenize import Segmenter
 from tests.conftest import SEEDS

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from qa.errors import IndexMissingError
-from qa.index import store
-from qa.index.build import build_index
-from qa.index.local_index import LoadedIndex
+from qa.index.local import store
+from qa.index.local.index import LoadedIndex
+from qa.index.local.writer import build_index
 from qa.settings import Settings
 from tests.conftest import SEEDS, SMALL, local_only
 

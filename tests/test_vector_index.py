@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 
-from embeddings import vector_index
 from qa.engine import Wenyuan
-from qa.index.build import build_index
+from qa.index.local import faiss_index
+from qa.index.local.writer import build_index
 from qa.settings import Settings
 from tests.conftest import SEEDS, local_only
 
@@ -24,21 +24,21 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
 def test_above_the_threshold_auto_takes_the_re_ranked_8_bit_scan_and_keeps_exact_results(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(vector_index, "SQ8_ABOVE", 1000)
+    monkeypatch.setattr(faiss_index, "SQ8_ABOVE", 1000)
     x, queries = clustered(3000), clustered(40, seed=1)
     ids = np.arange(len(x), dtype=np.int64) * 3 + 1
-    assert vector_index.kind_of(vector_index.build(x[:1000], "auto", ids[:1000])) == "flat"
-    index = vector_index.build(x, "auto", ids)
-    vector_index.save(index, tmp_path / "v.faiss")
-    loaded = vector_index.load(tmp_path / "v.faiss")
-    assert vector_index.kind_of(loaded) == "sq8"
-    labels, stored = vector_index.stored_vectors(loaded)
+    assert faiss_index.kind_of(faiss_index.build(x[:1000], "auto", ids[:1000])) == "flat"
+    index = faiss_index.build(x, "auto", ids)
+    faiss_index.save(index, tmp_path / "v.faiss")
+    loaded = faiss_index.load(tmp_path / "v.faiss")
+    assert faiss_index.kind_of(loaded) == "sq8"
+    labels, stored = faiss_index.stored_vectors(loaded)
     assert np.array_equal(labels, ids) and np.array_equal(stored, x)  # a later build reuses exact vectors
-    flat = vector_index.build(x, "flat", ids)
+    flat = faiss_index.build(x, "flat", ids)
     recall = []
     for q in queries:
-        scores, found = vector_index.search(loaded, q, 10)
-        exact_scores, exact = vector_index.search(flat, q, 10)
+        scores, found = faiss_index.search(loaded, q, 10)
+        exact_scores, exact = faiss_index.search(flat, q, 10)
         recall.append(len(set(found) & set(exact)) / 10)
         assert np.allclose(scores, exact_scores[: len(scores)], atol=1e-5)  # re-ranked: exact scores
     assert np.mean(recall) >= 0.99

@@ -64,7 +64,7 @@ LONGQUAN_TEXT = f"""{LONGQUAN_TITLE}
 @pytest.fixture(scope="module")
 def library_settings(tmp_path_factory, embedder):
     """A copy of seeds/ indexed once for this module, with writes enabled by an API token."""
-    from qa.index.build import build_index
+    from qa.index.local.writer import build_index
     from qa.settings import Settings
 
     corpus = tmp_path_factory.mktemp("library-corpus")

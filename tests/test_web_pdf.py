@@ -52,7 +52,7 @@ def _pdfjs_dir():
 
 
 def _indexed(tmp_path_factory, embedder, name: str):
-    from qa.index.build import build_index
+    from qa.index.local.writer import build_index
     from qa.settings import Settings
 
     corpus = tmp_path_factory.mktemp("pdf-corpus")

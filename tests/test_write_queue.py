@@ -232,7 +232,7 @@ def test_reads_answer_while_45_uploads_queue_behind_a_large_one(srv, client):
     assert srv.files() >= accepted | {"丁专题.txt"} and not (srv.files() & (set(statuses) - accepted))
     assert srv.files() == srv.names(client), "folder = index"
     from qa.api.corpus_sync import differences
-    from qa.index.local_index import LoadedIndex
+    from qa.index.local.index import LoadedIndex
     from qa.settings import Settings
 
     found = differences(LoadedIndex.load(srv.index_dir), Settings(index_dir=srv.index_dir))

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from qa.index import store
-from qa.index.local_index import LoadedIndex
+from qa.index.local import store
+from qa.index.local.index import LoadedIndex
 from qa.index.writer_lock import hold
 from tests.conftest import ROOT, SEEDS, SMALL, local_only
 

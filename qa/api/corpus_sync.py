@@ -21,7 +21,7 @@ from qa.api.write_jobs import Job, Outcome
 from qa.api.write_queue import WriteQueue
 from qa.engine import Wenyuan
 from qa.errors import WenyuanError
-from qa.index.build import Changes, changes
+from qa.index.pipeline import Changes, changes
 from qa.index.search_index import SearchIndex
 from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.settings import Settings

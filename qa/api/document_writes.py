@@ -23,9 +23,10 @@ from typing import Any
 from embeddings.base import Embedder
 from qa.api.document_names import TOKEN_CHARS, temporary_name
 from qa.errors import DocumentWriteError
-from qa.index import store
-from qa.index.build import IndexReport, chunking_config, settings_for_build
 from qa.index.factory import build
+from qa.index.manifest import Manifest
+from qa.index.pipeline import IndexReport
+from qa.index.recipe import chunking_config, settings_for_build
 from qa.index.writer_lock import WriterLock, hold
 from qa.ingest.chunking import chunk_document
 from qa.ingest.corpus import SIDECAR, decode
@@ -35,7 +36,7 @@ from qa.settings import Settings
 from qa.text.tokenize import Segmenter
 
 log = logging.getLogger("wenyuan.documents")
-Progress = Callable[[str, int, int], None]  # (stage, done, total): see qa.index.build.build_index
+Progress = Callable[[str, int, int], None]  # (stage, done, total): see qa.index.local.writer.build_index
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class DocumentWriter:
         self,
         settings: Settings,
         embedder: Embedder,
-        manifest: store.Manifest,
+        manifest: Manifest,
         segmenter: Segmenter | None = None,
         on_progress: Progress | None = None,
     ) -> None:

@@ -11,16 +11,12 @@ served and is retried at the next look.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
-from qa.api.build_state import build_running
 from qa.engine import Wenyuan
 from qa.errors import ApiError, WenyuanError
-from qa.index import store
-from qa.index.factory import served_build
+from qa.index.factory import BuildWatch, build_running, served_build
 from qa.settings import Settings
 
 log = logging.getLogger("wenyuan.live")
@@ -33,7 +29,7 @@ class LiveEngine:
         self.failure: str | None = None
         self._swap = threading.Lock()
         self._stop = threading.Event()
-        self._seen: tuple[int, int] | None = None
+        self._watch = BuildWatch(settings)
         self._thread = threading.Thread(target=self._run, name="wenyuan-live", daemon=True)
         # Sees the first build loaded before it is served (qa.api.corpus_sync compares it with the folder).
         self.on_first_load: Callable[[Wenyuan], None] | None = None
@@ -48,11 +44,7 @@ class LiveEngine:
         engine = self.engine
         if engine is None:
             # Only when nothing could be loaded: a server starting beside a rebuild is loading the previous build.
-            running = (
-                build_running(self.settings.index_dir)
-                if self.failure and self.settings.store == "local"
-                else None
-            )
+            running = build_running(self.settings) if self.failure else None
             if running is not None:
                 message = (
                     f"the index in {self.settings.index_dir} is being built by `qa index`{running}; "
@@ -68,35 +60,14 @@ class LiveEngine:
         self.refresh()
         interval = self.settings.reload_interval_s
         while interval > 0 and not self._stop.wait(interval):
-            if self._manifest_moved():
+            engine = self.engine
+            if self._watch.moved(engine.retriever.index if engine else None):
                 self.refresh()
-
-    def _manifest_moved(self) -> bool:
-        """Local: a commit replaces manifest.json (a new inode), so a stat tells without reading it.
-
-        Milvus: the manifest is a row, read with the served index's connection.
-        """
-        engine = self.engine
-        if self.settings.store == "milvus":
-            try:
-                build = engine.retriever.index.latest_build() if engine else served_build(self.settings)
-            except WenyuanError:
-                return False
-            return build is not None and (engine is None or build != engine.retriever.index.manifest.build)
-        try:
-            st = os.stat(Path(self.settings.index_dir) / store.MANIFEST)
-        except OSError:
-            return engine is None
-        return (st.st_ino, st.st_mtime_ns) != self._seen
 
     def refresh(self) -> bool:
         """Serve the committed build if it is not the one served already; True when it swapped."""
         with self._swap:
-            try:
-                st = os.stat(Path(self.settings.index_dir) / store.MANIFEST)
-                self._seen = (st.st_ino, st.st_mtime_ns)
-            except OSError:
-                pass
+            self._watch.mark()
             current = self.engine
             try:
                 build = current.retriever.index.latest_build() if current else served_build(self.settings)

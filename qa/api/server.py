@@ -50,6 +50,7 @@ from qa.api.schemas import (
 )
 from qa.api.write_queue import WriteQueue
 from qa.errors import ApiError, WenyuanError
+from qa.index.factory import is_service
 from qa.settings import Settings
 
 log = logging.getLogger("wenyuan.api")
@@ -218,7 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> Any:
         """On the event loop, needing no worker thread: it answers while every thread is busy."""
         index = live.get().index
-        if settings.store == "milvus":
+        if is_service(settings):
             await run_in_threadpool(
                 index.latest_build
             )  # Milvus must answer now, not only when the server started

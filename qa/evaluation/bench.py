@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from embeddings import vector_index
 from embeddings.base import Delegating
 from qa.evaluation.synthetic import NOISE, Corpus, Synthesizer, make_corpus, write_local, write_milvus
-from qa.index.build import embedding_text
-from qa.index.lexical import LexicalIndex
+from qa.index.factory import is_service, release, service_path, store_name
+from qa.index.local import faiss_index
+from qa.index.local.lexical import LexicalIndex
+from qa.index.recipe import embedding_text
 from qa.models import Chunk
 from qa.settings import MODES, Settings
 from qa.text.tokenize import Segmenter
@@ -127,7 +128,7 @@ def bench_seeds(
         }
     )
     timed = _TimedEmbedder(embedder)
-    log(f"bench: indexing {SEEDS} into the {settings.store} store with {embedder.model_id} ...")
+    log(f"bench: indexing {SEEDS} into the {store_name(settings)} store with {embedder.model_id} ...")
     started = time.perf_counter()
     report = build(SEEDS, settings, timed, force=True, progress=False)
     build_s = time.perf_counter() - started
@@ -153,7 +154,7 @@ def bench_seeds(
     }
     chunks = sorted(index.iter_chunks(), key=lambda c: (c.doc, c.start))
     vectors = np.stack([timed.vectors[embedding_text(c, settings.title_in_embedding)] for c in chunks])
-    _release(settings, index)
+    release(settings, index)
     return row, chunks, vectors.astype(np.float32)
 
 
@@ -161,7 +162,7 @@ def _faiss_search(index: Any, qvecs: np.ndarray, k: int) -> tuple[list[float], n
     times, ids = [], np.full((len(qvecs), k), -1, dtype=np.int64)
     for i, q in enumerate(qvecs):
         started = time.perf_counter()
-        _, found = vector_index.search(index, q, k)
+        _, found = faiss_index.search(index, q, k)
         times.append((time.perf_counter() - started) * 1000)
         ids[i, : len(found)] = found
     return times, ids
@@ -176,19 +177,19 @@ def _write_local(
     lexical = LexicalIndex.build(corpus.tokens)
     bm25_s, started = time.perf_counter() - started, time.perf_counter()
     ids = np.array([c.key for c in corpus.chunks], dtype=np.int64)
-    flat = vector_index.build(corpus.vectors, "flat", ids)
+    flat = faiss_index.build(corpus.vectors, "flat", ids)
     flat_s = time.perf_counter() - started
     log(f"bench: {n} chunks: HNSW ...")
     started = time.perf_counter()
-    hnsw = vector_index.build(corpus.vectors, "hnsw", ids)
+    hnsw = faiss_index.build(corpus.vectors, "hnsw", ids)
     hnsw_s = time.perf_counter() - started
-    kind = vector_index.auto_kind(n)
+    kind = faiss_index.auto_kind(n)
     started = time.perf_counter()
     write_local(
         settings,
         corpus,
         lexical,
-        flat if kind == "flat" else vector_index.build(corpus.vectors, kind, ids),
+        flat if kind == "flat" else faiss_index.build(corpus.vectors, kind, ids),
         kind,
         embedder,
     )
@@ -243,7 +244,7 @@ def bench_size(
     log(f"bench: {n} chunks: making and segmenting ...")
     corpus, seg_s = make_corpus(synth, n, Segmenter(settings.jieba_mode), model_vecs if use_model else None)
     faiss_row = None
-    if settings.store == "local":
+    if not is_service(settings):
         row, faiss_row = _write_local(settings, corpus, qvecs, embedder, log)
         faiss_row["vectors"] = "model" if use_model else "synthetic"
     else:
@@ -284,23 +285,16 @@ def bench_size(
     )
     if use_model:
         row["embed_s"], row["embed_s_estimate"] = row["embed_s_estimate"], None
-    _release(settings, index)
+    release(settings, index)
     del index
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     gc.collect()
     return row, faiss_row
 
 
-def _embedded_milvus(settings: Settings) -> str | None:
-    from qa.index.milvus.store import uri_of
-
-    uri = uri_of(settings)
-    return None if settings.store != "milvus" or "://" in uri else str(Path(uri).resolve())
-
-
 def _milvus_server_mb(settings: Settings) -> float | None:
     """Resident memory of the embedded Milvus process serving this index (None for a remote server)."""
-    path = _embedded_milvus(settings)
+    path = service_path(settings)
     if path is None:
         return None
     for status in Path("/proc").glob("[0-9]*/cmdline"):
@@ -311,25 +305,6 @@ def _milvus_server_mb(settings: Settings) -> float | None:
         except (OSError, UnicodeDecodeError):
             continue
     return None
-
-
-def _release(settings: Settings, index: Any) -> None:
-    """Drop a benchmark's Milvus collections and stop its embedded Milvus process."""
-    if settings.store != "milvus":
-        return
-    from qa.index.milvus import store as ms
-
-    client = index.client
-    for prefix in ms.stale_builds(client, settings, set()):
-        ms.drop_build(client, prefix)
-    if ms.call("listing collections", client.has_collection, ms.meta_name(settings)):
-        client.drop_collection(ms.meta_name(settings))
-    client.close()
-    path = _embedded_milvus(settings)
-    if path is not None:
-        from milvus_lite.server_manager import server_manager_instance
-
-        server_manager_instance.release_server(path)
 
 
 def _index_mb(index: Any) -> float:
@@ -383,14 +358,14 @@ def run_bench(
             if frow is not None:
                 faiss_rows.append(frow)
     return {
-        "store": given.store,
+        "store": store_name(given),
         "model": embedder.model_id,
         "passages_per_s": pps,
         "passages_measured": sample,
         "queries": len(questions),
         "repeats": repeats,
         "faiss_queries": len(qvecs),
-        "hnsw_above": vector_index.HNSW_ABOVE,
+        "hnsw_above": faiss_index.HNSW_ABOVE,
         "noise_sigma": NOISE,
         "seeds": seeds,
         "scale": scale,
@@ -491,7 +466,7 @@ def format_report(report: dict[str, Any]) -> str:
     if report["faiss"]:
         parts.append(
             _table(
-                f"FAISS flat vs HNSW (M={vector_index.HNSW_M}, efSearch={vector_index.HNSW_EF_SEARCH}), "
+                f"FAISS flat vs HNSW (M={faiss_index.HNSW_M}, efSearch={faiss_index.HNSW_EF_SEARCH}), "
                 f"one query at a time, k={report['faiss'][0]['k']}",
                 [
                     ("chunks", lambda r: r["chunks"]),

@@ -13,15 +13,23 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.base import Delegating, Progress
-from qa.index import sentence_index, store
-from qa.index.build import embedding_text, lexical_text, retrieval_text_options, write_lexical
-from qa.index.lexical import LexicalIndex
-from qa.index.previous_build import content_key
+from qa.index.local import sentence_index, store
+from qa.index.local.lexical import LexicalIndex
+from qa.index.local.writer import write_lexical
+from qa.index.manifest import Manifest, new_build_name, now_iso
+from qa.index.recipe import (
+    content_key,
+    embedding_text,
+    lexical_text,
+    retrieval_text_options,
+    split_sentences,
+)
 from qa.ingest.chunking import CHUNKER_VERSION, chunk_id
 from qa.models import Chunk
 from qa.settings import Settings
@@ -90,7 +98,7 @@ class Synthesizer:
         self, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> tuple[list[list[tuple[int, int]]], list[str], np.ndarray]:
         """Every chunk's sentences as the index splits them, each with its chunk's vector + fresh noise."""
-        spans, texts = sentence_index.split(chunks)
+        spans, texts = split_sentences(chunks)
         rows = np.repeat(np.arange(len(chunks)), [len(s) for s in spans])
         return spans, texts, self._noisy(vectors[rows])
 
@@ -136,8 +144,8 @@ def _infos(chunks: Sequence[Chunk]) -> dict[str, dict[str, Any]]:
 
 def _manifest(
     build: str, corpus: Corpus, embedder: Any, settings: Settings, kind: str, collections: str = ""
-) -> store.Manifest:
-    return store.Manifest(
+) -> Manifest:
+    return Manifest(
         build=build,
         model=settings.model,
         model_id=embedder.model_id,
@@ -149,7 +157,7 @@ def _manifest(
         chunks=len(corpus.chunks),
         documents=len(_infos(corpus.chunks)),
         faiss=kind,
-        created=store.now_iso(),
+        created=now_iso(),
         build_seconds=0.0,
         collections=collections,
     )
@@ -159,12 +167,12 @@ def write_local(
     settings: Settings, corpus: Corpus, lexical: LexicalIndex, dense: Any, kind: str, embedder: Any
 ) -> None:
     """A build folder in the real on-disk format, committed like ``qa index`` does."""
-    from embeddings import vector_index
+    from qa.index.local import faiss_index
 
     build_dir = store.new_build_dir(settings.index_dir)
     store.write_chunks(build_dir, corpus.chunks, _infos(corpus.chunks))
     write_lexical(build_dir, lexical)
-    vector_index.save(dense, build_dir / store.VECTORS)
+    faiss_index.save(dense, build_dir / store.VECTORS)
     keys = [content_key(embedder.model_id, settings.passage_prefix, t) for t in corpus.sentence_texts]
     sentence_index.write(build_dir, corpus.spans, corpus.sentence_vectors, keys)
     store.commit(settings.index_dir, build_dir, _manifest(build_dir.name, corpus, embedder, settings, kind))
@@ -187,18 +195,16 @@ class _Lookup(Delegating):
 
 def write_milvus(settings: Settings, corpus: Corpus, embedder: Any) -> None:
     """The corpus into a new build's collections through the real writer, then the manifest row switched."""
-    from qa.index.build import Parts, warn_on_stderr
     from qa.index.milvus import store as ms
     from qa.index.milvus.writer import Writer
+    from qa.index.pipeline import Job
 
     table = dict(zip(corpus.sentence_texts, corpus.sentence_vectors))
     table.update(
         (embedding_text(c, settings.title_in_embedding), v) for c, v in zip(corpus.chunks, corpus.vectors)
     )
     client = ms.connect(settings)
-    writer = Writer(
-        client, settings, _Lookup(embedder, table), False, warn_on_stderr, Parts(settings), "synthetic"
-    )
-    build = store.new_build_name()
+    writer = Writer(client, Job(Path("synthetic"), settings, _Lookup(embedder, table), progress=False))
+    build = new_build_name()
     prefix, _ = writer.new_build(build, corpus.chunks, corpus.tokens, _infos(corpus.chunks), None)
     ms.write_manifest(client, settings, _manifest(build, corpus, embedder, settings, "milvus", prefix))

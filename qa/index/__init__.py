@@ -1,1 +1,2 @@
-"""Chunks → index: building a committed build, and the stores search reads (local files or Milvus) behind one protocol."""
+"""Chunks → index: a core both stores share (recipe, manifest, build pipeline, embedding) and one package per
+store (``local/`` files, ``milvus/``) behind one protocol; ``factory`` alone chooses between them."""

@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.base import Embedder
-from qa.index import model_record, store
+from qa.index import model_record
+from qa.index.files import read_json, write_json
+from qa.index.recipe import KEY_BYTES
 
 FOLDER = "embedding-cache"
 PROBES = "probes.json"
@@ -44,13 +46,13 @@ class ResumeCache:
         folder = index_dir / FOLDER / tag
         probes = model_record.probe_vectors(embedder)
         try:
-            kept = store.read_json(folder / PROBES)
+            kept = read_json(folder / PROBES)
         except (OSError, ValueError):
             kept = None
         if kept is None or model_record.least_cosine(kept, probes) < model_record.MIN_COSINE:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True, exist_ok=True)
-            _replace(folder / PROBES, lambda tmp: store.write_json(tmp, probes))
+            _replace(folder / PROBES, lambda tmp: write_json(tmp, probes))
         return cls(folder)
 
     def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
@@ -68,7 +70,7 @@ class ResumeCache:
             self.folder / f"{stem}.vectors.npy",
             lambda tmp: _save(tmp, np.ascontiguousarray(vectors, dtype=np.float32)),
         )
-        rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), store.KEY_BYTES)
+        rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
         _replace(self.folder / f"{stem}.keys.npy", lambda tmp: _save(tmp, rows))
 
     def _load(self, dimension: int) -> dict[bytes, np.ndarray]:

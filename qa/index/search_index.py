@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.index.store import Manifest
+from qa.index.manifest import Manifest
 from qa.models import Chunk
 
 Span = tuple[int, int]

@@ -1,6 +1,6 @@
 """Vectors for a build's rows: taken over from the previous build by content key, the rest embedded.
 
-Apart from qa.index.build so that the Milvus writer shares it, and so that
+Shared by both stores' writers, and so that
 progress (which a server shows to a client waiting for its upload, and
 ``qa index`` prints on stderr) and resuming a killed run (vectors kept as each
 batch finishes, qa/index/resume_cache.py) live in the one place that knows

@@ -5,7 +5,8 @@ and leave a manifest pointing at nothing. The lock is taken before any work
 (model loading, embedding), held for the whole build, and released by the
 kernel when the process exits or is killed, so a crash never leaves the folder
 locked. The lock file itself is never deleted: deleting a flock file lets two
-processes lock two different inodes.
+processes lock two different inodes. A server waiting for a first build only
+probes it (``held_by``), so "no index yet" can say "it is coming".
 """
 
 from __future__ import annotations
@@ -86,5 +87,27 @@ def hold(index_dir: Path, wait_seconds: float) -> Iterator[WriterLock]:
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield WriterLock(index_dir, os.getpid())
         os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def held_by(index_dir: Path) -> str | None:
+    """``" (pid N)"`` (or ``""`` when the pid is not written yet) while a writer holds the folder; None when none does.
+
+    Read-only: a shared, non-blocking ``flock`` probe released at once; the file is never created or written
+    here. A writer that tries the lock during the probe's microseconds simply polls again.
+    """
+    try:
+        fd = os.open(Path(index_dir) / LOCK, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            return f" (pid {pid})" if pid.isdigit() else ""
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
     finally:
         os.close(fd)

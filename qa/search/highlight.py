@@ -3,7 +3,7 @@
 Runs per hit per query, so it must cost microseconds: sentences are scored by
 the idf-weighted question words they contain (plain substring tests), by the
 words around the question word, by their precomputed embedding similarity to
-the question (``qa.index.sentence_index``: a dot product), and by whether they hold
+the question (``qa.index.local.sentence_index``: a dot product), and by whether they hold
 a fact of the kind asked for (``qa.text.answer_type``). The last matters because
 papers often restate the question in one sentence and give the answer in the
 next (…研判会召开。…蓝伶俐主持会议).

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from embeddings.base import Embedder
 from qa.errors import InputError, WenyuanError
-from qa.index.build import user_dict_of
+from qa.index.recipe import user_dict_of
 from qa.index.search_index import SearchIndex
 from qa.models import Chunk, Citation, Hit, Scores, SearchResult
 from qa.search.fusion import Fusion, make_fusion

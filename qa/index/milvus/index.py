@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexMissingError
-from qa.index.build import document_context
+from qa.index.manifest import Manifest
 from qa.index.milvus import store as ms
-from qa.index.store import Manifest
+from qa.index.recipe import document_context
 from qa.models import Chunk
 from qa.settings import Settings
 from qa.text.normalize import matching_form

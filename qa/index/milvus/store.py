@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import WenyuanError
-from qa.index import store
+from qa.index.manifest import Manifest
 from qa.models import Chunk
 from qa.settings import Settings
 
@@ -110,7 +110,7 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def read_manifest(client: Any, settings: Settings) -> store.Manifest | None:
+def read_manifest(client: Any, settings: Settings) -> Manifest | None:
     name = meta_name(settings)
     if not call("listing collections", client.has_collection, name):
         return None
@@ -125,12 +125,12 @@ def read_manifest(client: Any, settings: Settings) -> store.Manifest | None:
     if not rows:
         return None
     try:
-        return store.Manifest(**json.loads(rows[0]["value"]))
+        return Manifest(**json.loads(rows[0]["value"]))
     except (TypeError, ValueError):
         return None
 
 
-def write_manifest(client: Any, settings: Settings, manifest: store.Manifest) -> None:
+def write_manifest(client: Any, settings: Settings, manifest: Manifest) -> None:
     """The switch: one row upsert, after everything it points at is written and flushed."""
     from pymilvus import DataType
 
@@ -317,3 +317,23 @@ def query_all(
             rows.extend(page)
     finally:
         iterator.close()
+
+
+def embedded_path(settings: Settings) -> str | None:
+    """The file an embedded milvus-lite serves this index from (None for a Milvus server)."""
+    uri = uri_of(settings)
+    return None if "://" in uri else str(Path(uri).resolve())
+
+
+def release(client: Any, settings: Settings) -> None:
+    """Drop every collection of this index and stop its embedded Milvus process (benchmarks clean up so)."""
+    for prefix in stale_builds(client, settings, set()):
+        drop_build(client, prefix)
+    if call("listing collections", client.has_collection, meta_name(settings)):
+        client.drop_collection(meta_name(settings))
+    client.close()
+    path = embedded_path(settings)
+    if path is not None:
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(path)

@@ -6,7 +6,8 @@ build's collections and switch the manifest row only when they are complete,
 so a crash never leaves a half index behind it. Otherwise the served build is
 updated in place: rows of removed or changed documents are deleted by id,
 new rows inserted, and term statistics adjusted; the manifest row is written
-last. Called under the index folder's writer lock, like the local build.
+last. Called under the index folder's writer lock, like the local build; the
+steps both stores share are qa/index/pipeline.py's.
 """
 
 from __future__ import annotations
@@ -16,178 +17,93 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from embeddings.base import Embedder
-from qa.index import model_record, resume_cache, sentence_index, store
-from qa.index.build import (
-    Changes,
-    DocumentWork,
-    Embedding,
-    IndexReport,
-    Parts,
-    Warn,
-    changes,
-    embedding_text,
-    retrieval_text_options,
-    warn_unchunked,
-)
-from qa.index.local_index import with_summaries
+from qa.index import pipeline, resume_cache
+from qa.index.manifest import Manifest, new_build_name
 from qa.index.milvus import store as ms
-from qa.index.previous_build import content_key
+from qa.index.milvus.rows import PLACE_FIELDS, MilvusVectors, bm25_text, chunk_row, sentence_id, signature
+from qa.index.pipeline import Corpus, IndexReport, Job
+from qa.index.recipe import (
+    Parts,
+    content_key,
+    document_infos,
+    embedding_text,
+    split_sentences,
+    with_summaries,
+)
+from qa.index.vectors import Embedding
 from qa.ingest.chunking import CHUNKER_VERSION
-from qa.ingest.corpus import corpus_limits, document_hash, fingerprint, load_corpus
 from qa.models import Chunk, Document
 from qa.settings import Settings
 from qa.text.romanize import pinyin_keys
-from qa.text.tokenize import Segmenter
 
 INSERT_BATCH = 500
 
 
-class MilvusVectors:
-    """Vectors already in a build's collection, found by content key."""
+def build_milvus(job: Job) -> IndexReport:
+    """``job.corpus_dir`` into Milvus; the caller holds the index folder's writer lock."""
+    return pipeline.run(MilvusBuild(job.settings), job)
 
-    def __init__(self, client: Any, collection: str | None, key_field: str, vector_field: str) -> None:
-        self.client, self.collection, self.key_field, self.vector_field = (
-            client,
-            collection,
-            key_field,
-            vector_field,
-        )
 
-    def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
-        if self.collection is None or not keys:
-            return {}
-        out: dict[bytes, np.ndarray] = {}
-        unique = sorted({k.hex() for k in keys})
-        for i in range(0, len(unique), ms.SEARCH_BATCH):
-            batch = unique[i : i + ms.SEARCH_BATCH]
-            expr = f"{self.key_field} in [" + ",".join(f'"{k}"' for k in batch) + "]"
-            rows = ms.call(
-                "reading stored vectors",
-                self.client.query,
-                self.collection,
-                filter=expr,
-                output_fields=[self.key_field, self.vector_field],
-                limit=16_384,
-                consistency_level=ms.STRONG,
+class MilvusBuild:
+    """The Milvus side of a build: new collections switched in by the manifest row, or the served ones updated."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: Any = None
+        self._same: bool | None = None
+
+    @property
+    def what(self) -> str:
+        return f"the Milvus index {self.settings.milvus_collection}"
+
+    def start(self, job: Job) -> None:
+        """Milvus is reached once the corpus is read."""
+
+    def current(self, job: Job) -> Manifest | None:
+        self.client = ms.connect(self.settings)
+        return ms.read_manifest(self.client, self.settings)
+
+    def tidy(self, job: Job, current: Manifest | None) -> None:
+        left = ms.stale_builds(self.client, self.settings, {current.collections} if current else set())
+        for prefix in sorted(left):  # a killed build's collections, or the build before the served one
+            ms.drop_build(self.client, prefix)
+        if left:
+            job.warn(f"note: dropped collections no build is served from: {', '.join(sorted(left))}")
+
+    def same_text(self, job: Job, current: Manifest, corpus: Corpus) -> bool:
+        """Whether the served build's collections take rows made as this run makes them (then it is updated)."""
+        if self._same is None:
+            self._same = (
+                current.model_id == job.embedder.model_id
+                and current.chunker_version == CHUNKER_VERSION
+                and current.retrieval_text == corpus.options
+                and bool(current.collections)
+                and ms.current_schema(self.client, current.collections)
             )
-            for row in rows:
-                vector = np.asarray(row[self.vector_field], dtype=np.float32)
-                if vector.shape == (dimension,):
-                    out[bytes.fromhex(row[self.key_field])] = vector
-        return out
+        return self._same
 
+    def unchanged(self, job: Job, current: Manifest, corpus: Corpus) -> bool:
+        return self.same_text(job, current, corpus) and current.fingerprint == corpus.fingerprint
 
-def build_milvus(
-    corpus_dir: Path,
-    settings: Settings,
-    embedder: Embedder,
-    *,
-    force: bool = False,
-    progress: bool = True,
-    warn: Warn,
-    segmenter: Segmenter | None = None,
-) -> IndexReport:
-    started = time.perf_counter()
-    loaded = load_corpus(corpus_dir, corpus_limits(settings))
-    for name, reason in loaded.skipped:
-        warn(f"warning: skipped {name}: {reason}")
-    fp = fingerprint(loaded.documents)
-    options = retrieval_text_options(settings)
-    hashes = {d.name: document_hash(d) for d in loaded.documents}
-    client = ms.connect(settings)
-    current = ms.read_manifest(client, settings)
-    left = ms.stale_builds(client, settings, {current.collections} if current else set())
-    if current is not None and not force:
-        model_record.check_update(
-            current.embedder,
-            settings,
-            embedder,
-            f"updating the Milvus index {settings.milvus_collection}",
-            warn,
-        )
-    for prefix in sorted(left):  # a killed build's collections, or the build before the served one
-        ms.drop_build(client, prefix)
-    if left:
-        warn(f"note: dropped collections no build is served from: {', '.join(sorted(left))}")
-    same = (
-        current is not None
-        and current.model_id == embedder.model_id
-        and current.chunker_version == CHUNKER_VERSION
-        and current.retrieval_text == options
-        and bool(current.collections)
-        and ms.current_schema(client, current.collections)
-    )
-    if same and not force and current.fingerprint == fp:
-        unchanged = Changes([], [], [], len(loaded.documents))
-        return IndexReport(
-            current,
-            False,
-            loaded.skipped,
-            unchanged,
-            reused=current.chunks,
-            seconds=time.perf_counter() - started,
-        )
-    if force:
-        resume_cache.clear(settings.index_dir)
-    job = Writer(client, settings, embedder, progress, warn, Parts(settings, segmenter), corpus_dir)
-    if same and not force:
-        return job.update(current, loaded.documents, hashes, fp, options, loaded.skipped, started)
-    return job.rebuild(
-        current, loaded.documents, hashes, fp, options, loaded.skipped, started, reuse=not force
-    )
-
-
-def _row(chunk: Chunk, tokens: list[str], key: bytes, vector: np.ndarray) -> dict[str, Any]:
-    return {
-        "id": chunk.key,
-        "doc": chunk.doc,
-        "doc_key": ms.doc_key(chunk.doc),
-        "title": chunk.title,
-        "text": chunk.text,
-        "article": chunk.article,
-        "paragraph": chunk.paragraph,
-        "start": chunk.start,
-        "end": chunk.end,
-        "line_start": chunk.line_start,
-        "line_end": chunk.line_end,
-        "passage_key": key.hex(),
-        "origin": ms.origin_text(chunk),
-        "tokens": _bm25_text(tokens),
-        "dense": vector.tolist(),
-    }
-
-
-def _sentence_id(chunk_key: int, start: int) -> int:
-    return int.from_bytes(content_key("sentence", str(chunk_key), str(start))[:8], "big") >> 1
+    def write(self, job: Job, corpus: Corpus, current: Manifest | None, started: float) -> IndexReport:
+        if job.force:
+            resume_cache.clear(self.settings.index_dir)
+        writer = Writer(self.client, job)
+        if current is not None and not job.force and self.same_text(job, current, corpus):
+            return writer.update(current, corpus, started)
+        return writer.rebuild(current, corpus, started, reuse=not job.force)
 
 
 class Writer:
-    def __init__(
-        self,
-        client: Any,
-        settings: Settings,
-        embedder: Embedder,
-        progress: bool,
-        warn: Warn,
-        parts: Parts,
-        corpus_dir: Path,
-    ) -> None:
-        self.client, self.settings, self.embedder, self.progress, self.warn, self.parts = (
-            client,
-            settings,
-            embedder,
-            progress,
-            warn,
-            parts,
-        )
-        self.corpus_dir = corpus_dir
-        self.embedding = Embedding(embedder, progress, keep_in=settings.index_dir)
+    """Rows into a build's collections: a new build's, or the served one's updated in place."""
+
+    def __init__(self, client: Any, job: Job) -> None:
+        self.client, self.job = client, job
+        self.settings, self.embedder, self.warn = job.settings, job.embedder, job.warn
+        self.parts = Parts(job.settings, job.segmenter)
+        self.embedding = Embedding(job.embedder, job.progress, keep_in=job.settings.index_dir)
 
     def _keys(self, texts: list[str]) -> list[bytes]:
         return [content_key(self.embedder.model_id, self.settings.passage_prefix, t) for t in texts]
@@ -211,7 +127,7 @@ class Writer:
             MilvusVectors(self.client, source and f"{source}_chunks", "passage_key", "dense"),
             "passages",
         )
-        spans, sentence_texts = sentence_index.split(chunks)
+        spans, sentence_texts = split_sentences(chunks)
         sentence_keys = self._keys(sentence_texts)
         sentence_vectors, _, sentences_embedded = self.embedding.fill(
             sentence_keys,
@@ -220,7 +136,7 @@ class Writer:
             "sentences",
         )
         self._upsert(
-            f"{prefix}_chunks", (_row(c, t, k, v) for c, t, k, v in zip(chunks, tokens, keys, vectors))
+            f"{prefix}_chunks", (chunk_row(c, t, k, v) for c, t, k, v in zip(chunks, tokens, keys, vectors))
         )
         places = (
             (chunk.key, start, end) for chunk, row_spans in zip(chunks, spans) for start, end in row_spans
@@ -229,7 +145,7 @@ class Writer:
             f"{prefix}_sentences",
             (
                 {
-                    "id": _sentence_id(key, start),
+                    "id": sentence_id(key, start),
                     "chunk": key,
                     "start": start,
                     "end": end,
@@ -255,7 +171,7 @@ class Writer:
             written = self._write_chunks(prefix, chunks, tokens, source)
             self._write_documents(prefix, infos, chunks)
             self._adjust_terms(
-                prefix, Counter(t for row in tokens for t in set(_bm25_text(row).split())), Counter()
+                prefix, Counter(t for row in tokens for t in set(bm25_text(row).split())), Counter()
             )
             self._flush(prefix)
         except BaseException:
@@ -316,15 +232,16 @@ class Writer:
         for part in ms.BUILD_PARTS:
             ms.call("flushing", self.client.flush, f"{prefix}_{part}")
 
-    def rebuild(self, current, documents, hashes, fp, options, skipped, started, reuse: bool) -> IndexReport:
+    def rebuild(self, current: Manifest | None, corpus: Corpus, started: float, reuse: bool) -> IndexReport:
+        documents, hashes = corpus.documents, corpus.hashes
         chunks, tokens = self._chunked(documents)
-        warn_unchunked(documents, chunks, self.warn)
-        build = store.new_build_name()
+        pipeline.warn_unchunked(documents, chunks, self.warn)
+        build = new_build_name()
         source = current.collections if (current is not None and reuse and current.collections) else None
         prefix, (new_rows, embedded, sentences_embedded, sentences) = self.new_build(
             build, chunks, tokens, document_infos(documents, hashes), source
         )
-        manifest = self._manifest(build, prefix, fp, options, len(chunks), len(documents), started, current)
+        manifest = self._manifest(corpus, build, prefix, len(chunks), started, current)
         ms.write_manifest(self.client, self.settings, manifest)
         resume_cache.clear(self.settings.index_dir)
         for stale in ms.stale_builds(
@@ -335,14 +252,14 @@ class Writer:
         return IndexReport(
             manifest,
             True,
-            skipped,
-            changes(documents, hashes, before),
+            corpus.skipped,
+            pipeline.changes(documents, hashes, before),
             embedded=embedded,
             reused=len(chunks) - len(new_rows),
             sentences_embedded=sentences_embedded,
             sentences_reused=sentences - sentences_embedded,
             seconds=time.perf_counter() - started,
-            per_document=_work(chunks, {chunks[r].key for r in new_rows}),
+            per_document=pipeline.per_document(chunks, {chunks[r].key for r in new_rows}),
             embedding=self.embedding.stats,
         )
 
@@ -354,7 +271,8 @@ class Writer:
         rows = ms.query_all(self.client, f"{prefix}_documents", 'name != ""', ["name", "info"], strong=True)
         return {r["name"]: json.loads(r["info"]).get("sha256", "") for r in rows}
 
-    def update(self, current, documents, hashes, fp, options, skipped, started) -> IndexReport:
+    def update(self, current: Manifest, corpus: Corpus, started: float) -> IndexReport:
+        documents, hashes = corpus.documents, corpus.hashes
         prefix = current.collections
         before = self._hashes(prefix)
         touched = [d for d in documents if before.get(d.name) != hashes[d.name]]
@@ -372,7 +290,7 @@ class Writer:
                 old_rows[int(r["id"])] = (r["tokens"], r["origin"], *(int(r[f]) for f in PLACE_FIELDS))
         # A row is kept only when its BM25 text (metadata feeds it too) and its place in the document and in the
         # original are unchanged: a paragraph inserted above, or a PDF laid out anew, keeps a chunk's id and vector.
-        fresh = [(c, t) for c, t in zip(chunks, tokens) if old_rows.get(c.key) != _signature(c, t)]
+        fresh = [(c, t) for c, t in zip(chunks, tokens) if old_rows.get(c.key) != signature(c, t)]
         kept = {c.key for c in chunks} - {c.key for c, _ in fresh}
         stale = sorted(set(old_tokens) - {c.key for c in chunks})
         fresh_chunks = [c for c, _ in fresh]
@@ -386,7 +304,7 @@ class Writer:
         removed_terms = Counter(
             t for key, text in old_tokens.items() if key not in kept for t in set(text.split())
         )
-        added_terms = Counter(t for _, row in fresh for t in set(_bm25_text(row).split()))
+        added_terms = Counter(t for _, row in fresh for t in set(bm25_text(row).split()))
         self._adjust_terms(prefix, added_terms, removed_terms)
         self._write_documents(prefix, document_infos(touched, hashes), chunks)
         if gone:
@@ -394,75 +312,34 @@ class Writer:
             ms.call("removing documents", self.client.delete, f"{prefix}_documents", filter=expr)
         self._flush(prefix)
         total = current.chunks + len(chunks) - len(old_tokens)
-        manifest = self._manifest(
-            store.new_build_name(), prefix, fp, options, total, len(documents), started, current
-        )
+        manifest = self._manifest(corpus, new_build_name(), prefix, total, started, current)
         ms.write_manifest(self.client, self.settings, manifest)
         resume_cache.clear(self.settings.index_dir)
         embedded_ids = {fresh_chunks[r].key for r in new_rows}
         return IndexReport(
             manifest,
             True,
-            skipped,
-            changes(documents, hashes, before),
+            corpus.skipped,
+            pipeline.changes(documents, hashes, before),
             embedded=embedded,
             reused=total - len(new_rows),
             sentences_embedded=sentences_embedded,
             sentences_reused=sentences - sentences_embedded,
             seconds=time.perf_counter() - started,
-            per_document=_work(chunks, embedded_ids),
+            per_document=pipeline.per_document(chunks, embedded_ids),
             embedding=self.embedding.stats,
         )
 
-    def _manifest(self, build, prefix, fp, options, chunks, documents, started, current) -> store.Manifest:
-        return store.Manifest(
-            build=build,
-            model=self.settings.model,
-            model_id=self.embedder.model_id,
-            dimension=self.embedder.dimension,
-            corpus_dir=str(Path(self.corpus_dir).resolve()),
-            fingerprint=fp,
-            chunker_version=CHUNKER_VERSION,
-            retrieval_text=options,
-            chunks=chunks,
-            documents=documents,
-            faiss="milvus",
-            created=store.now_iso(),
-            build_seconds=round(time.perf_counter() - started, 3),
+    def _manifest(
+        self, corpus: Corpus, build: str, prefix: str, chunks: int, started: float, current: Manifest | None
+    ) -> Manifest:
+        return pipeline.new_manifest(
+            self.job,
+            corpus,
+            build,
+            chunks,
+            "milvus",
+            started,
             previous=current.build if current else "",
             collections=prefix,
-            embedder=model_record.describe(self.settings, self.embedder),
         )
-
-
-def document_infos(documents: list[Document], hashes: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return {
-        d.name: {
-            "encoding": d.encoding,
-            "metadata": d.metadata,
-            "chars": len(d.text),
-            "sha256": hashes[d.name],
-        }
-        for d in documents
-    }
-
-
-def _work(chunks: list[Chunk], embedded: set[int]) -> dict[str, DocumentWork]:
-    counts: dict[str, list[int]] = {}
-    for chunk in chunks:
-        entry = counts.setdefault(chunk.doc, [0, 0])
-        entry[0] += 1
-        entry[1] += chunk.key in embedded
-    return {doc: DocumentWork(n, e, n - e) for doc, (n, e) in counts.items()}
-
-
-PLACE_FIELDS = ("article", "paragraph", "start", "end", "line_start", "line_end")
-
-
-def _signature(chunk: Chunk, tokens: list[str]) -> tuple[Any, ...]:
-    return (_bm25_text(tokens), ms.origin_text(chunk), *(getattr(chunk, f) for f in PLACE_FIELDS))
-
-
-def _bm25_text(tokens: list[str]) -> str:
-    """Tokens as the whitespace analyser reads them (a token holding a space would split)."""
-    return " ".join(t for t in tokens if t and not any(c.isspace() for c in t))

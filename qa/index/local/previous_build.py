@@ -10,7 +10,6 @@ costs nothing but time: everything is embedded again.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,19 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from qa.index import sentence_index, store
-from qa.index.lexical import load_tokens
+from qa.index.files import read_json
+from qa.index.local import sentence_index, store
+from qa.index.local.lexical import load_tokens
+from qa.index.manifest import Manifest
+from qa.index.recipe import DocumentPart
 from qa.ingest.chunking import CHUNKER_VERSION
-from qa.models import Chunk
 
 # Options that decide a document's chunks and tokens (embedding options are in the content keys).
 TEXT_OPTIONS = ("chunking", "jieba_mode", "jieba_user_dict", "lexical_context", "lexical_script")
-
-
-def content_key(model_id: str, prefix: str, text: str) -> bytes:
-    """What a vector depends on; equal keys, equal vectors."""
-    record = "\x00".join((model_id, prefix, text)).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(record, digest_size=store.KEY_BYTES).digest()
 
 
 @dataclass(frozen=True)
@@ -51,14 +46,6 @@ class VectorCache:
 
 
 @dataclass(frozen=True)
-class DocumentPart:
-    """One unchanged document's chunks and their BM25 tokens, ready to go into the next build."""
-
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-
-
-@dataclass(frozen=True)
 class Previous:
     hashes: dict[str, str]
     parts: dict[str, DocumentPart]
@@ -74,9 +61,7 @@ class Previous:
 NOTHING = Previous({}, {}, VectorCache(), VectorCache())
 
 
-def load(
-    index_dir: Path, manifest: store.Manifest | None, options: dict[str, Any]
-) -> tuple[Previous, str | None]:
+def load(index_dir: Path, manifest: Manifest | None, options: dict[str, Any]) -> tuple[Previous, str | None]:
     """What the committed build offers, and a note when it could not be read (then nothing is reused)."""
     if manifest is None:
         return NOTHING, None
@@ -87,12 +72,12 @@ def load(
         return NOTHING, f"the previous build {manifest.build} could not be read ({exc}); embedding everything"
 
 
-def _read(build: Path, manifest: store.Manifest, options: dict[str, Any]) -> Previous:
-    from embeddings import vector_index
+def _read(build: Path, manifest: Manifest, options: dict[str, Any]) -> Previous:
+    from qa.index.local import faiss_index
 
     chunks = store.read_chunks(build)
     documents = store.read_documents(build)
-    labels, vectors = vector_index.stored_vectors(vector_index.load(build / store.VECTORS))
+    labels, vectors = faiss_index.stored_vectors(faiss_index.load(build / store.VECTORS))
     if labels.tolist() != [c.key for c in chunks]:
         raise ValueError("its vectors are not in chunk order")
     passages = VectorCache.of(store.load_keys(build / store.PASSAGE_KEYS), vectors)
@@ -115,4 +100,4 @@ def _read(build: Path, manifest: store.Manifest, options: dict[str, Any]) -> Pre
             part.tokens.append(row)
         parts = dict(by_doc)
     hashes = {name: info.get("sha256", "") for name, info in documents.items()}
-    return Previous(hashes, parts, passages, sentences, store.read_json(build / store.NAMES))
+    return Previous(hashes, parts, passages, sentences, read_json(build / store.NAMES))

@@ -5,6 +5,7 @@ judging a candidate sentence costs one dot product. Lexical overlap cannot
 see an English question's Chinese answer, or a paraphrase's; the embedding
 model can. Spans are stored with the vectors, so a later change to the
 sentence splitter cannot misalign them. ``.npy`` and JSON, like the rest.
+Which sentences there are is the recipe's (qa/index/recipe.py), shared with Milvus.
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.index import store
-from qa.models import Chunk
-from qa.text import sentences
+from qa.index.files import read_json, write_json
+from qa.index.local import store
+from qa.index.recipe import Span
 
 VECTORS = "sentences.npy"
 SPANS = "sentence_spans.json"
 KEYS = "sentence_keys.npy"
-
-Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class SentenceIndex:
         """None for an index built without sentence vectors (e.g. the benchmark's synthetic ones)."""
         if not (build_dir / VECTORS).is_file():
             return None
-        spans = [[(int(s), int(e)) for s, e in row] for row in store.read_json(build_dir / SPANS)]
+        spans = [[(int(s), int(e)) for s, e in row] for row in read_json(build_dir / SPANS)]
         return cls(spans, _offsets(spans), np.load(build_dir / VECTORS, allow_pickle=False))
 
     def similarities(
@@ -59,14 +58,8 @@ def _offsets(spans: list[list[Span]]) -> list[int]:
     return first
 
 
-def split(chunks: Sequence[Chunk]) -> tuple[list[list[Span]], list[str]]:
-    """Every chunk's sentence spans, and the sentences' texts in row order."""
-    spans = [sentences.spans(c.text) for c in chunks]
-    return spans, [c.text[s:e] for c, row in zip(chunks, spans) for s, e in row]
-
-
 def write(build_dir: Path, spans: list[list[Span]], vectors: np.ndarray, keys: list[bytes]) -> None:
     """Vectors, their spans and their content keys (for reuse by the next build)."""
     np.save(build_dir / VECTORS, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
-    store.write_json(build_dir / SPANS, [[list(span) for span in row] for row in spans])
+    write_json(build_dir / SPANS, [[list(span) for span in row] for row in spans])
     store.save_keys(build_dir / KEYS, keys)

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from embeddings import vector_index
-from qa.index import store
-from qa.index.build import document_context
-from qa.index.lexical import LexicalIndex
-from qa.index.sentence_index import SentenceIndex
+from qa.index.files import read_json
+from qa.index.local import faiss_index, store
+from qa.index.local.lexical import LexicalIndex
+from qa.index.local.sentence_index import SentenceIndex
+from qa.index.manifest import Manifest
+from qa.index.recipe import document_context, with_summaries
 from qa.models import Chunk
 from qa.text.normalize import matching_form
 
@@ -22,7 +23,7 @@ from qa.text.normalize import matching_form
 class LoadedIndex:
     """Everything a local build holds, read once; rows are positions in ``chunk_list``."""
 
-    manifest: store.Manifest
+    manifest: Manifest
     chunk_list: list[Chunk]
     documents: dict[str, dict[str, Any]]
     lexical_index: LexicalIndex
@@ -44,9 +45,9 @@ class LoadedIndex:
             chunk_list=chunks,
             documents=with_summaries(documents, chunks),
             doc_text=document_texts(chunks, documents),
-            pinyin_names=store.read_json(build / store.NAMES),
+            pinyin_names=read_json(build / store.NAMES),
             lexical_index=LexicalIndex.load(build / store.BM25_DIR),
-            vectors=vector_index.load(build / store.VECTORS),
+            vectors=faiss_index.load(build / store.VECTORS),
             sentences=SentenceIndex.load(build),
             rows={c.id: row for row, c in enumerate(chunks)},
             index_dir=index_dir,
@@ -60,7 +61,7 @@ class LoadedIndex:
         return {k: self.pinyin_names[k] for k in keys if k in self.pinyin_names}
 
     def dense(self, vector: np.ndarray, k: int) -> dict[str, float]:
-        scores, labels = vector_index.search(self.vectors, vector, k)
+        scores, labels = faiss_index.search(self.vectors, vector, k)
         return {f"{int(label):016x}": float(s) for label, s in zip(labels, scores)}
 
     def lexical(self, tokens: list[str], k: int) -> dict[str, float]:
@@ -89,17 +90,6 @@ class LoadedIndex:
             return {}
         by_row = self.sentences.similarities([self.rows[i] for i in ids], vector)
         return {i: by_row[self.rows[i]] for i in ids}
-
-
-def with_summaries(documents: dict[str, dict[str, Any]], chunks: list[Chunk]) -> dict[str, dict[str, Any]]:
-    """Each document's headlines in order and its chunk count, which the documents list shows."""
-    out = {name: {**info, "titles": [], "chunks": 0} for name, info in documents.items()}
-    for chunk in chunks:
-        entry = out[chunk.doc]
-        entry["chunks"] += 1
-        if chunk.title not in entry["titles"]:
-            entry["titles"].append(chunk.title)
-    return out
 
 
 def document_texts(chunks: list[Chunk], documents: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -19,61 +19,27 @@ import json
 import os
 import secrets
 import shutil
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qa.errors import IndexMissingError
+from qa.index.files import read_json, write_json
+from qa.index.manifest import FORMAT, Manifest, new_build_name
+from qa.index.recipe import KEY_BYTES
 from qa.index.writer_lock import WriterLock
 from qa.models import Chunk
 
 MANIFEST = "manifest.json"
-FORMAT = 3
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 VECTORS = "dense.faiss"
 BM25_DIR = "bm25"
 NAMES = "pinyin_names.json"
 PASSAGE_KEYS = "passage_keys.npy"
-KEY_BYTES = 16
 TMP_MANIFEST_PREFIX = ".manifest-"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    build: str
-    model: str
-    model_id: str
-    dimension: int
-    corpus_dir: str
-    fingerprint: str
-    chunker_version: str
-    retrieval_text: dict[str, Any]
-    chunks: int
-    documents: int
-    faiss: str
-    created: str
-    build_seconds: float
-    format: int = FORMAT
-    previous: str = ""
-    collections: str = ""  # the Milvus store: name prefix of the collections this build's data is in
-    # The embedder and its vectors of fixed probe texts (qa/index/model_record.py); {} in an older index: unknown.
-    embedder: dict[str, Any] = field(default_factory=dict)
-
-    def matches(
-        self, *, model_id: str, fingerprint: str, chunker_version: str, retrieval_text: dict[str, Any]
-    ) -> bool:
-        """True when rebuilding would produce the same index."""
-        return (
-            self.format == FORMAT
-            and self.model_id == model_id
-            and self.fingerprint == fingerprint
-            and self.chunker_version == chunker_version
-            and self.retrieval_text == retrieval_text
-        )
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -109,10 +75,6 @@ def _older_format(index_dir: Path) -> bool:
         return False
 
 
-def new_build_name() -> str:
-    return f"build-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
-
-
 def new_build_dir(index_dir: Path) -> Path:
     """A fresh ``build-*`` folder; ``os.mkdir`` so the umask applies (``mkdtemp`` forces 0700)."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -123,10 +85,6 @@ def new_build_dir(index_dir: Path) -> Path:
             return path
         except FileExistsError:
             continue
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def _chunk_row(chunk: Chunk) -> dict[str, Any]:
@@ -214,10 +172,6 @@ def prune_stale(lock: WriterLock) -> list[str]:
     return prune(lock.index_dir, keep)
 
 
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def read_chunks(build_dir: Path) -> list[Chunk]:
     return [Chunk(**c) for c in read_json(build_dir / CHUNKS)]
 
@@ -226,17 +180,13 @@ def read_documents(build_dir: Path) -> dict[str, dict[str, Any]]:
     return read_json(build_dir / DOCUMENTS)
 
 
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
 def save_vectors(build_dir: Path, vectors: np.ndarray, ids: np.ndarray, kind: str = "auto") -> str:
     """FAISS labelled with the chunks' stable ids; returns the index kind chosen."""
-    from embeddings import vector_index
+    from qa.index.local import faiss_index
 
-    index = vector_index.build(vectors, kind, ids)
-    vector_index.save(index, build_dir / VECTORS)
-    return vector_index.kind_of(index)
+    index = faiss_index.build(vectors, kind, ids)
+    faiss_index.save(index, build_dir / VECTORS)
+    return faiss_index.kind_of(index)
 
 
 def save_keys(path: Path, keys: list[bytes]) -> None:

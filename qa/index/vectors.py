@@ -65,7 +65,11 @@ class EmbeddingStats:
             "resumed": self.resumed,
             "retries": self.retries,
             **{
-                stage: {"seconds": round(seconds, 3), "texts": int(texts), "texts_per_s": _rate(texts, seconds)}
+                stage: {
+                    "seconds": round(seconds, 3),
+                    "texts": int(texts),
+                    "texts_per_s": _rate(texts, seconds),
+                }
                 for stage, (seconds, texts) in self.stages.items()
             },
         }

@@ -10,7 +10,13 @@ server's own request threads) a spinning thread burns the slice its partner
 needs; a query went from ~22 ms to 1.5 s and the server's throughput fell ten-fold.
 Passive waits cost ~10 ms a query on an idle machine and served the most requests
 of every setting measured (``scripts/model_threads_bench.py``,
+<<<<<<< HEAD
 ``scripts/load_shed_bench.py``; figures in docs/reliability.md). The thread count stays
+=======
+``scripts/load_shed_bench.py``; figures in the README). Issue 20 measured small spin
+counts (``GOMP_SPINCOUNT`` 300, 1000) against passive with ``scripts/load_test.py --index-dir``:
+beside other work they were no faster, so passive stays (docs/speed.md). The thread count stays
+>>>>>>> h20
 OpenMP's (all cores, or ``OMP_NUM_THREADS``): indexing needs both cores.
 """
 

@@ -260,7 +260,8 @@ def bench(
     ),
 ) -> None:
     """Benchmark indexing and search: the seeds for real, then synthetic corpora at scale."""
-    from qa.evaluation.bench import format_report, run_bench
+    from qa.evaluation.bench import run_bench
+    from qa.evaluation.bench_report import format_report
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]

@@ -168,7 +168,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index_dir: str) -> tuple[subprocess.Popen, str]:
+def start_server(index_dir: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``qa serve`` on a free loopback port, with ``env`` (default: this process's environment)."""
     port = free_port()
     qa = Path(sys.executable).with_name("qa")
     proc = subprocess.Popen(
@@ -176,6 +177,7 @@ def start_server(index_dir: str) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

@@ -127,6 +127,7 @@ def test_a_killed_run_resumes_and_equals_an_uninterrupted_build(tmp_path):
         report = json.loads(out)["embedding"]
         second = len(corpus_texts(standin.inputs))
     assert report["resumed"] > 0 and report["embedded"] == second
+    assert sum(report[stage]["texts"] for stage in ("passages", "sentences") if stage in report) == second
     again = first + second - whole
     print(
         f"resume: {whole} texts; the killed run sent {first}, the second {second} ({report['resumed']} resumed): {again} embedded again"

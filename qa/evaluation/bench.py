@@ -1,7 +1,7 @@
 """``qa bench``: how long indexing takes and how fast search is, on the seeds and at scale.
 
-A benchmark, not a test: it prints numbers for the README and for choosing
-``HNSW_ABOVE``. The seeds run end to end with the real model. Larger corpora are
+A benchmark, not a test: it prints numbers for docs/speed.md and for choosing
+the FAISS index (``SQ8_ABOVE``). The seeds run end to end with the real model. Larger corpora are
 synthetic (seed sentences recombined, names and numbers varied) so BM25 sees real
 Chinese text and a growing vocabulary; their vectors are perturbed copies of real
 seed vectors, because embedding 10^5 chunks on a laptop CPU takes hours. Every
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Delegating
+from qa.evaluation.bench_report import goals
 from qa.evaluation.synthetic import NOISE, Corpus, Synthesizer, make_corpus, write_local, write_milvus
 from qa.index.factory import is_service, release, service_path, store_name
 from qa.index.local import faiss_index
@@ -171,50 +172,35 @@ def _faiss_search(index: Any, qvecs: np.ndarray, k: int) -> tuple[list[float], n
 def _write_local(
     settings: Settings, corpus: Corpus, qvecs: np.ndarray, embedder: Any, log: Log
 ) -> tuple[dict, dict]:
-    """bm25s, FAISS flat and HNSW (compared), then the build folder: (timings, FAISS row)."""
+    """bm25s, the FAISS index a build picks and exact search (its recall is measured against), then the build folder."""
     n = len(corpus.chunks)
     started = time.perf_counter()
     lexical = LexicalIndex.build(corpus.tokens)
     bm25_s, started = time.perf_counter() - started, time.perf_counter()
     ids = np.array([c.key for c in corpus.chunks], dtype=np.int64)
-    flat = faiss_index.build(corpus.vectors, "flat", ids)
-    flat_s = time.perf_counter() - started
-    log(f"bench: {n} chunks: HNSW ...")
-    started = time.perf_counter()
-    hnsw = faiss_index.build(corpus.vectors, "hnsw", ids)
-    hnsw_s = time.perf_counter() - started
     kind = faiss_index.auto_kind(n)
+    served = faiss_index.build(corpus.vectors, kind, ids)
+    faiss_s = time.perf_counter() - started
+    log(f"bench: {n} chunks: writing ({kind}) ...")
+    exact = served if kind == "flat" else faiss_index.build(corpus.vectors, "flat", ids)
     started = time.perf_counter()
-    write_local(
-        settings,
-        corpus,
-        lexical,
-        flat if kind == "flat" else faiss_index.build(corpus.vectors, kind, ids),
-        kind,
-        embedder,
-    )
+    write_local(settings, corpus, lexical, served, kind, embedder)
     write_s = time.perf_counter() - started
     k = settings.candidates
-    flat_ms, flat_ids = _faiss_search(flat, qvecs, k)
-    hnsw_ms, hnsw_ids = _faiss_search(hnsw, qvecs, k)
-    recall = float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(flat_ids, hnsw_ids)]))
+    exact_ms, exact_ids = _faiss_search(exact, qvecs, k)
+    served_ms, served_ids = _faiss_search(served, qvecs, k)
+    recall = float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(exact_ids, served_ids)]))
     faiss_row = {
         "chunks": n,
         "k": k,
-        "flat_build_s": flat_s,
-        "flat_ms": _pct(flat_ms),
-        "hnsw_build_s": hnsw_s,
-        "hnsw_ms": _pct(hnsw_ms),
-        "hnsw_recall_at_10": recall,
-        "flat_mb": _index_mb(flat),
-        "hnsw_mb": _index_mb(hnsw),
-    }
-    return {
         "index": kind,
-        "bm25_s": bm25_s,
-        "faiss_s": hnsw_s if kind == "hnsw" else flat_s,
-        "write_s": write_s,
-    }, faiss_row
+        "exact_ms": _pct(exact_ms),
+        "index_ms": _pct(served_ms),
+        "recall_at_10": recall,
+        "exact_mb": _index_mb(exact),
+        "index_mb": _index_mb(served),
+    }
+    return {"index": kind, "bm25_s": bm25_s, "faiss_s": faiss_s, "write_s": write_s}, faiss_row
 
 
 def bench_size(
@@ -324,7 +310,7 @@ def run_bench(
     embedder: Any = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """All measurements as one JSON-able dict (``format_report`` turns it into tables).
+    """All measurements as one JSON-able dict (``bench_report.format_report`` turns it into tables).
 
     ``settings``: the store to measure (``store``, ``milvus_uri``, ``milvus_collection``); indexes are
     made in a temporary folder, or as ``<collection>_<size>`` collections that are dropped afterwards.
@@ -365,7 +351,7 @@ def run_bench(
         "queries": len(questions),
         "repeats": repeats,
         "faiss_queries": len(qvecs),
-        "hnsw_above": faiss_index.HNSW_ABOVE,
+        "sq8_above": faiss_index.SQ8_ABOVE,
         "noise_sigma": NOISE,
         "seeds": seeds,
         "scale": scale,
@@ -374,143 +360,3 @@ def run_bench(
         "total_s": time.perf_counter() - started,
         "load_average": [load_before, os.getloadavg()[0]],
     }
-
-
-def goals(scale: list[dict[str, Any]]) -> dict[str, float] | None:
-    """Issue 10's two scale goals, smallest size against largest: latency ratio, and memory growth per payload byte."""
-    if len(scale) < 2:
-        return None
-    small, large = min(scale, key=lambda r: r["chunks"]), max(scale, key=lambda r: r["chunks"])
-    payload = sum(large["payload_mb"].values()) - sum(small["payload_mb"].values())
-    return {
-        "from": small["chunks"],
-        "to": large["chunks"],
-        "hybrid_p50_ratio": large["latency_ms"]["hybrid"]["p50"] / small["latency_ms"]["hybrid"]["p50"],
-        "serving_growth_mb": large["serving_mb"] - small["serving_mb"],
-        "payload_growth_mb": payload,
-        "memory_ratio": (large["serving_mb"] - small["serving_mb"]) / payload
-        if payload > 0
-        else float("nan"),
-    }
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
-    return str(value)
-
-
-def _table(title: str, cols: list[tuple[str, Callable[[dict], Any]]], rows: list[dict]) -> str:
-    cells = [[h for h, _ in cols]] + [[_fmt(get(r)) for _, get in cols] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-    lines = [title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    lines.insert(2, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _lat(mode: str, p: str) -> Callable[[dict], float]:
-    return lambda r: r["latency_ms"][mode][p]
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """Plain-text tables for stdout and the README."""
-    s = report["seeds"]
-    emb = s["query_embed_ms"]["p50"]
-    where = report.get("store", "local")
-    lat_cols = [(f"{m} p{p}", _lat(m, f"p{p}")) for m in MODES for p in (50, 95)]
-    seeds = _table(
-        f"seeds/ (real model, real index, {where} store)",
-        [
-            ("chunks", lambda r: r["chunks"]),
-            ("build s", lambda r: r["build_s"]),
-            ("embed s", lambda r: r["embed_s"]),
-            ("texts/s", lambda r: r["passages_per_s"]),
-            ("q-embed p50 ms", lambda r: r["query_embed_ms"]["p50"]),
-            *lat_cols,
-            ("hybrid/q-embed", lambda r: r["latency_ms"]["hybrid"]["p50"] / emb),
-            ("disk MB", lambda r: r["disk_mb"]),
-            ("peak RSS MB", lambda r: r["peak_rss_mb"]),
-        ],
-        [s],
-    )
-
-    def est(r: dict) -> object:
-        return r["embed_s"] if r["embed_s"] is not None else f"~{_fmt(r['embed_s_estimate'])}"
-
-    engine = "bm25s + FAISS" if where == "local" else "Milvus"
-    scale = _table(
-        f"synthetic corpora, {where} store (real jieba + {engine} + Retriever.search; latencies in ms)",
-        [
-            ("chunks", lambda r: r["chunks"]),
-            ("sentences", lambda r: r["sentences"]),
-            ("vectors", lambda r: r["vectors"]),
-            ("index", lambda r: r["index"]),
-            ("seg s", lambda r: r["seg_s"]),
-            ("bm25 s", lambda r: r["bm25_s"]),
-            ("faiss s", lambda r: r["faiss_s"]),
-            ("write s", lambda r: r["write_s"]),
-            ("embed s", est),
-            ("load s", lambda r: r["load_s"]),
-            *lat_cols,
-            ("payload MB", lambda r: sum(r["payload_mb"].values())),
-            ("serving MB", lambda r: r["serving_mb"]),
-            ("milvus RSS MB", lambda r: r["server_rss_mb"]),
-            ("peak RSS MB", lambda r: r["peak_rss_mb"]),
-            ("disk MB", lambda r: r["disk_mb"]),
-        ],
-        report["scale"],
-    )
-    parts = [seeds, scale]
-    if report["faiss"]:
-        parts.append(
-            _table(
-                f"FAISS flat vs HNSW (M={faiss_index.HNSW_M}, efSearch={faiss_index.HNSW_EF_SEARCH}), "
-                f"one query at a time, k={report['faiss'][0]['k']}",
-                [
-                    ("chunks", lambda r: r["chunks"]),
-                    ("vectors", lambda r: r["vectors"]),
-                    ("flat build s", lambda r: r["flat_build_s"]),
-                    ("flat p50 ms", lambda r: r["flat_ms"]["p50"]),
-                    ("flat p95 ms", lambda r: r["flat_ms"]["p95"]),
-                    ("hnsw build s", lambda r: r["hnsw_build_s"]),
-                    ("hnsw p50 ms", lambda r: r["hnsw_ms"]["p50"]),
-                    ("hnsw p95 ms", lambda r: r["hnsw_ms"]["p95"]),
-                    ("recall@10", lambda r: r["hnsw_recall_at_10"]),
-                    ("flat MB", lambda r: r["flat_mb"]),
-                    ("hnsw MB", lambda r: r["hnsw_mb"]),
-                ],
-                report["faiss"],
-            )
-        )
-    notes = [
-        f"model {report['model']}: {_fmt(report['passages_per_s'])} texts/s measured on "
-        f"{report['passages_measured']} synthetic chunks; 'embed s' with ~ is extrapolated from that rate "
-        "(chunks and their sentences, which the chat's quote choice needs).",
-        "vectors=synthetic: mean of the real seed vectors of the chunk's source sentences + gaussian noise "
-        f"(sigma {report['noise_sigma']}/dim), renormalised; a sentence gets its chunk's vector + fresh noise; "
-        "queries are real question embeddings.",
-        f"latency: {report['queries']} questions x {report['repeats']} repeats per mode, warm; hybrid and dense "
-        f"include the query embedding (q-embed p50 {_fmt(emb)} ms)."
-        + (f" FAISS rows: {report['faiss_queries']} questions." if report["faiss"] else ""),
-        "payload: passage + sentence vectors and UTF-8 text; serving: memory the opened index adds to this "
-        "process after searching, plus the embedded Milvus process (milvus RSS); peak RSS is this process's high-water mark.",
-    ]
-    g = report.get("goals")
-    if g:
-        notes.append(
-            f"goals {g['from']} -> {g['to']} chunks: hybrid p50 ratio {g['hybrid_p50_ratio']:.2f} (goal <= 1.5); "
-            f"serving memory grew {_fmt(g['serving_growth_mb'])} MB for {_fmt(g['payload_growth_mb'])} MB of payload, "
-            f"ratio {g['memory_ratio']:.2f} (goal <= 1.5)."
-        )
-    notes.append(
-        f"total run {_fmt(report['total_s'])} s; 1-min load average {_fmt(report['load_average'][0])} at start, "
-        f"{_fmt(report['load_average'][1])} at end on {os.cpu_count()} cores"
-        + (
-            " (busy machine: timings include contention)."
-            if max(report["load_average"]) > (os.cpu_count() or 1)
-            else "."
-        )
-    )
-    return "\n\n".join([*parts, "\n".join(notes)])

@@ -46,17 +46,37 @@ class EmbeddingStats:
     reused: int = 0  # rows whose vectors came from the previous build
     resumed: int = 0  # distinct texts whose vectors a killed run had kept
     retries: int = 0  # requests an embedding server made us repeat
+    # stage ("passages", "sentences") -> [seconds, texts]: sentence vectors are about half of the work
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float, texts: int) -> None:
+        self.seconds += seconds
+        self.embedded += texts
+        split = self.stages.setdefault(stage, [0.0, 0])
+        split[0] += seconds
+        split[1] += texts
 
     def to_json(self) -> dict[str, Any]:
-        rate = self.embedded / self.seconds if self.seconds > 0 else 0.0
         return {
             "seconds": round(self.seconds, 3),
-            "texts_per_s": round(rate, 1),
+            "texts_per_s": _rate(self.embedded, self.seconds),
             "embedded": self.embedded,
             "reused": self.reused,
             "resumed": self.resumed,
             "retries": self.retries,
+            **{
+                stage: {
+                    "seconds": round(seconds, 3),
+                    "texts": int(texts),
+                    "texts_per_s": _rate(texts, seconds),
+                }
+                for stage, (seconds, texts) in self.stages.items()
+            },
         }
+
+
+def _rate(texts: float, seconds: float) -> float:
+    return round(texts / seconds, 1) if seconds > 0 else 0.0
 
 
 @dataclass
@@ -129,8 +149,7 @@ class Embedding:
             meter.advance(len(batch))
             self.on_progress(stage, meter.done, len(todo))
         meter.close()
-        self.stats.seconds += time.perf_counter() - started
-        self.stats.embedded += len(todo)
+        self.stats.add(stage, time.perf_counter() - started, len(todo))
         self.stats.retries += retries() - before
 
     def _batches(self, texts: list[str]) -> Iterator[tuple[int, np.ndarray]]:

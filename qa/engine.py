@@ -17,7 +17,9 @@ from typing import Any
 
 from embeddings.factory import embedder_for
 from qa.answer import chat
+from qa.answer.calibration import calibrated
 from qa.answer.llm import LlmClient
+from qa.answer.ranker import AnswerModel
 from qa.index import model_record
 from qa.index.factory import open_index
 from qa.index.recipe import settings_for_build
@@ -60,6 +62,10 @@ class Wenyuan:
 
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
         return self.retriever.search(question, k, mode)
+
+    def answer_model(self) -> AnswerModel:
+        """The fitted answer model with this corpus's own decline threshold (computed once per build, seconds)."""
+        return calibrated(self.retriever, chat.answer_model(self.settings))
 
     def turn(self, messages: list[dict[str, str]], k: int | None = None, mode: str = "hybrid") -> chat.Turn:
         """The searched and quoted turn of a conversation, before any generation (``chat.finish`` does that)."""

@@ -108,7 +108,8 @@ def calibrate(retriever: Retriever, model: AnswerModel, n: int = QUESTIONS) -> C
 
 
 _cache: weakref.WeakKeyDictionary[Retriever, tuple[AnswerModel, Calibration]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_computing: weakref.WeakKeyDictionary[Retriever, threading.Lock] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()  # guards the two tables only: a build being calibrated never holds up another's chat
 
 
 def calibrated(retriever: Retriever, model: AnswerModel) -> AnswerModel:
@@ -117,13 +118,20 @@ def calibrated(retriever: Retriever, model: AnswerModel) -> AnswerModel:
         return model
     with _lock:
         kept = _cache.get(retriever)
-        if kept is None or kept[0] is not model:
-            kept = (model, calibrate(retriever, model))
-            _cache[retriever] = kept
+        computing = _computing.setdefault(retriever, threading.Lock())
+    if kept is None or kept[0] is not model:
+        with computing:
+            with _lock:
+                kept = _cache.get(retriever)
+            if kept is None or kept[0] is not model:
+                kept = (model, calibrate(retriever, model))
+                with _lock:
+                    _cache[retriever] = kept
     return replace(model, threshold=kept[1].threshold)
 
 
 def calibration_of(retriever: Retriever) -> Calibration | None:
     """What ``calibrated`` found for this retriever, if it ran (reports show it)."""
-    kept = _cache.get(retriever)
+    with _lock:
+        kept = _cache.get(retriever)
     return kept[1] if kept else None

@@ -78,6 +78,7 @@ class LiveEngine:
                 return False
             try:
                 engine = self._open(current)
+                engine.answer_model()  # the corpus's decline threshold, found before the build is served
             except WenyuanError as exc:
                 self._failed(str(exc), current)
                 return False

@@ -36,9 +36,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from load_shed_bench import start_hogs, start_server, stop_hogs  # scripts/ is on sys.path as a script
-
 from qa.evaluation.questions import SHIPPED, load_questions
+from scripts.load_shed_bench import start_hogs, start_server, stop_hogs
 
 OMP_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 

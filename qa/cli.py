@@ -222,7 +222,7 @@ def evaluate_cmd(
     qs = sample(qs, limit, seed)
     engine = Wenyuan.open(**settings.model_dump())
     runs: dict[str, list[str]] | None = {} if trec is not None else None
-    report = evaluate(engine.retriever, qs, wanted, k, runs=runs, removed=squad is not None)
+    report = evaluate(engine, qs, wanted, k, runs=runs, removed=squad is not None)
     if trec is not None and runs is not None:
         from qa.evaluation.trec import qrels_lines, write_trec
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from embeddings.factory import embedder_for
 from qa.answer import chat
-from qa.answer.calibration import calibrated
+from qa.answer.calibration import Calibration, calibrated, calibration_of
 from qa.answer.llm import LlmClient
 from qa.answer.ranker import AnswerModel
 from qa.index import model_record
+from qa.index.document_writes import DocumentWriter, Progress
 from qa.index.factory import open_index
 from qa.index.recipe import settings_for_build
 from qa.index.search_index import SearchIndex
@@ -47,6 +48,17 @@ class Wenyuan:
         )
         return cls(Retriever(index, embedder, settings))
 
+    def reopen(self) -> Wenyuan:
+        """The newest committed build of the same index, with this engine's model and segmenter when they fit.
+
+        A server swaps builds after every upload: loading the model again each
+        time would cost seconds and memory for nothing.
+        """
+        index = open_index(self.settings, self.index)
+        if self.retriever.embedder.model_id != index.manifest.model_id:
+            return Wenyuan.open(**self.settings.model_dump())
+        return Wenyuan(Retriever(index, self.retriever.embedder, self.settings, self.retriever.segmenter))
+
     @property
     def settings(self) -> Settings:
         return self.retriever.settings
@@ -62,6 +74,26 @@ class Wenyuan:
 
     def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> SearchResult:
         return self.retriever.search(question, k, mode)
+
+    def document_writer(self, progress: Progress | None = None) -> DocumentWriter:
+        """Adds, replaces and removes corpus documents, indexed with this engine's model into its index."""
+        r = self.retriever
+        return DocumentWriter(self.settings, r.embedder, r.index.manifest, r.segmenter, progress)
+
+    def embedding_retries(self) -> int:
+        """Requests the embedding server has retried so far (0 for a local model)."""
+        return int(getattr(self.retriever.embedder, "retries", 0))
+
+    def answer_without(self, question: str, doc: str) -> chat.ChatAnswer:
+        """The answer with ``doc``'s passages taken out of the hits: what the rest of the corpus says.
+
+        Evaluation asks every question this way too; the right reply is a decline.
+        """
+        return chat.answer_without(self.retriever, question, doc, self.answer_model())
+
+    def calibration(self) -> Calibration | None:
+        """The decline threshold found for this build's corpus, once the chat has needed it."""
+        return calibration_of(self.retriever)
 
     def answer_model(self) -> AnswerModel:
         """The fitted answer model with this corpus's own decline threshold (computed once per build, seconds)."""

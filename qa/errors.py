@@ -32,7 +32,7 @@ class InputError(WenyuanError):
 class DocumentWriteError(WenyuanError):
     """A document write that did not happen, and nothing was changed; ``code`` says why.
 
-    Raised by the corpus and index work of a write (qa.api.document_writes); the
+    Raised by the corpus and index work of a write (qa.index.document_writes); the
     API's error table (qa.api.error_status) decides the HTTP status for each code.
     """
 

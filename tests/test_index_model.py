@@ -55,9 +55,9 @@ def test_an_index_built_through_an_embedding_server_answers_as_the_bundled_model
         )  # the server's URL comes from the manifest
         asked = len(standin.inputs)
         questions = load_questions(SHIPPED)
-        remote_report = evaluate(served.retriever, questions, ["hybrid", "dense", "bm25"], 10)
+        remote_report = evaluate(served, questions, ["hybrid", "dense", "bm25"], 10)
         assert len(standin.inputs) > asked and all(t.startswith("query: ") for t in standin.inputs[asked:])
-    local_report = evaluate(engine.retriever, questions, ["hybrid", "dense", "bm25"], 10)
+    local_report = evaluate(engine, questions, ["hybrid", "dense", "bm25"], 10)
     assert remote_report == local_report
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.answer.abstain import declines
-from qa.answer.calibration import calibrated
+from qa.answer.calibration import SEARCH_DEPTH, calibrated, without_document
 from qa.answer.followup import resolve
 from qa.answer.generate import Generated, generate
 from qa.answer.llm import LlmClient
@@ -134,6 +134,13 @@ def answer(
 ) -> ChatAnswer:
     """The whole answer at once (``llm``: an OpenAI-compatible client, or None for quoted answers)."""
     return final(finish(prepare(retriever, messages, k, mode), llm))
+
+
+def answer_without(retriever: Retriever, question: str, doc: str, model: AnswerModel) -> ChatAnswer:
+    """The quoted answer (or decline) from the hits of every document but ``doc``."""
+    result, asked = retriever.retrieve(question, min(retriever.settings.k_max, SEARCH_DEPTH), "hybrid")
+    hits = without_document(result.hits, doc)
+    return compose(question, replace(result, hits=hits), asked, retriever.settings, model)
 
 
 def final(pieces: Iterator[str | ChatAnswer]) -> ChatAnswer:

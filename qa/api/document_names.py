@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ApiError
-from qa.ingest.corpus import unservable
+from qa.ingest.corpus import TOKEN_CHARS, temporary_name, unservable
 from qa.ingest.formats import TEXT_SUFFIX, readable, suffix_of
 
 NAME_MAX_CHARS = 200
@@ -28,12 +28,6 @@ METADATA_FIELDS = ("publication", "date", "url")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def temporary_name(name: str, token: str) -> str:
-    """The name a document is first written under (then renamed): hidden, and unique per write."""
-    return f".{name}.{token}.tmp"
-
-
-TOKEN_CHARS = 8  # secrets.token_hex(4)
 NAME_MAX_BYTES = FILE_NAME_MAX_BYTES - len(temporary_name("", "0" * TOKEN_CHARS).encode("ascii"))
 
 

@@ -22,7 +22,6 @@ from fastapi.responses import JSONResponse
 
 from qa.api.auth import require_token
 from qa.api.document_names import check_metadata, check_name, check_text, existing_name
-from qa.api.document_writes import DocumentWriter, read_text
 from qa.api.live_engine import LiveEngine
 from qa.api.schemas import DocumentWrite
 from qa.api.schemas import Job as JobModel
@@ -31,6 +30,7 @@ from qa.api.write_jobs import Job, Outcome
 from qa.api.write_queue import WriteQueue, wait_for
 from qa.engine import Wenyuan
 from qa.errors import ApiError
+from qa.index.document_writes import DocumentWriter, read_text
 from qa.ingest.formats import TEXT_SUFFIX
 from qa.settings import Settings
 
@@ -162,8 +162,7 @@ def add_document_writes(
         # PDF, Word, HTML, Markdown: the file's own bytes, whatever the Content-Type.
         is_text = name.endswith(TEXT_SUFFIX)
         body, metadata = await _document_body(request, settings) if is_text else (await request.body(), {})
-        retriever = live.get().retriever
-        checker = DocumentWriter(settings, retriever.embedder, retriever.index.manifest)
+        checker = live.get().document_writer()
         loop = asyncio.get_running_loop()
         if isinstance(body, str):
             raw = await loop.run_in_executor(checks, checker.prepare, name, body, metadata)

@@ -16,7 +16,7 @@ from qa.index.milvus.store import MilvusUnavailable
 
 INTERNAL = "the server failed to answer this request; see the server log"
 
-# A document write that did not happen (qa.api.document_writes), by its code.
+# A document write that did not happen (qa.index.document_writes), by its code.
 DOCUMENT_WRITE_STATUS = {
     "payload_too_large": 413,
     "unreadable_text": 422,

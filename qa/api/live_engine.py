@@ -61,7 +61,7 @@ class LiveEngine:
         interval = self.settings.reload_interval_s
         while interval > 0 and not self._stop.wait(interval):
             engine = self.engine
-            if self._watch.moved(engine.retriever.index if engine else None):
+            if self._watch.moved(engine.index if engine else None):
                 self.refresh()
 
     def refresh(self) -> bool:
@@ -70,11 +70,11 @@ class LiveEngine:
             self._watch.mark()
             current = self.engine
             try:
-                build = current.retriever.index.latest_build() if current else served_build(self.settings)
+                build = current.index.latest_build() if current else served_build(self.settings)
             except WenyuanError as exc:
                 self._failed(str(exc), current)
                 return False
-            if current is not None and build == current.retriever.index.manifest.build:
+            if current is not None and build == current.build:
                 return False
             try:
                 engine = self._open(current)
@@ -92,7 +92,7 @@ class LiveEngine:
                     log.exception("the start-up check of the first build failed")
             self.engine, self.failure = engine, None
             if current is not None:
-                log.info("now serving build %s", engine.retriever.index.manifest.build)
+                log.info("now serving build %s", engine.build)
             return True
 
     def _failed(self, message: str, current: Wenyuan | None) -> None:
@@ -101,18 +101,9 @@ class LiveEngine:
         else:
             log.warning(
                 "still serving build %s: the new build could not be loaded: %s",
-                current.retriever.index.manifest.build,
+                current.build,
                 message,
             )
 
     def _open(self, current: Wenyuan | None) -> Wenyuan:
-        if current is None:
-            return Wenyuan.open(**self.settings.model_dump())
-        from qa.index.factory import open_index
-        from qa.search.retrieval import Retriever
-
-        index = open_index(self.settings, current.retriever.index)
-        embedder = current.retriever.embedder
-        if embedder.model_id != index.manifest.model_id:
-            return Wenyuan.open(**self.settings.model_dump())
-        return Wenyuan(Retriever(index, embedder, self.settings, current.retriever.segmenter))
+        return Wenyuan.open(**self.settings.model_dump()) if current is None else current.reopen()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qa.api.document_writes import DocumentWriter, WriteResult
 from qa.api.error_status import http_error
 from qa.api.live_engine import LiveEngine
 from qa.api.write_jobs import Job, Outcome
 from qa.engine import Wenyuan
 from qa.errors import ApiError, CorpusError, DocumentWriteError, WenyuanError
+from qa.index.document_writes import DocumentWriter, WriteResult
 from qa.index.writer_lock import IndexBusyError
 from qa.settings import Settings
 
@@ -34,11 +34,8 @@ def writer_action(
         try:
             live.refresh()
             engine = live.get()
-            retriever = engine.retriever
-            job.retries = lambda: int(getattr(retriever.embedder, "retries", 0))  # an embedding server's
-            writer = DocumentWriter(
-                settings, retriever.embedder, retriever.index.manifest, retriever.segmenter, job.progress
-            )
+            job.retries = engine.embedding_retries
+            writer = engine.document_writer(job.progress)
             outcome = write(writer, engine)
             live.refresh()
             return outcome

@@ -6,31 +6,27 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
-from qa.answer import chat
-from qa.answer.calibration import calibrated, calibration_of
-from qa.answer.chat import ChatAnswer, answer_model, compose
+from qa.answer.chat import ChatAnswer
 from qa.answer.features import char_bigrams
-from qa.evaluation.answer_data import SEARCH_DEPTH, without_document
+from qa.engine import Wenyuan
 from qa.evaluation.metrics import first_relevant, mean, metric_names, score_all
 from qa.evaluation.questions import Question
 from qa.evaluation.trec import run_lines
 from qa.models import SearchResult
-from qa.search.retrieval import Retriever
 from qa.text import sentences
 from qa.text.normalize import matching_form
 
 _MARKER = re.compile(r"\[\d+\]")
 
 
-def _relevant_count(retriever: Retriever, q: Question) -> int:
-    return sum(q.relevant(c.doc, c.text) for c in retriever.index.iter_chunks())
+def _relevant_count(engine: Wenyuan, q: Question) -> int:
+    return sum(q.relevant(c.doc, c.text) for c in engine.index.iter_chunks())
 
 
 def evaluate(
-    retriever: Retriever,
+    engine: Wenyuan,
     questions: Sequence[Question],
     modes: Sequence[str],
     k: int = 10,
@@ -45,13 +41,13 @@ def evaluate(
     answerable = [q for q in questions if q.answerable]
     names = metric_names(k)
     report: dict[str, Any] = {"questions": len(questions), "k": k, "modes": {}, "misses": {}}
-    relevant = {q.id: _relevant_count(retriever, q) for q in answerable}
+    relevant = {q.id: _relevant_count(engine, q) for q in answerable}
     for mode in modes:
         rows: list[dict[str, float]] = []
         by_type: dict[str, list[dict[str, float]]] = defaultdict(list)
         misses = []
         for q in answerable:
-            result = retriever.search(q.question, k, mode)
+            result = engine.search(q.question, k, mode)
             if runs is not None:
                 runs.setdefault(mode, []).extend(run_lines(q, result, f"wenyuan-{mode}"))
             ranked = [q.relevant(h.citation.doc, h.text) for h in result.hits]
@@ -73,10 +69,10 @@ def evaluate(
         summary["by_type"] = {t: {**mean(r, names), "n": len(r)} for t, r in sorted(by_type.items())}
         report["modes"][mode] = summary
         report["misses"][mode] = misses
-    report.update(chat_runs(retriever, questions))
+    report.update(chat_runs(engine, questions))
     if removed:
-        report["abstention"]["removed"] = removed_declines(retriever, questions)
-    found = calibration_of(retriever)
+        report["abstention"]["removed"] = removed_declines(engine, questions)
+    found = engine.calibration()
     if found is not None:
         report["abstention"]["calibration"] = found.to_json()
     return report
@@ -93,16 +89,13 @@ def bigram_baseline(question: str, result: SearchResult) -> str:
     return text[s:e]
 
 
-def removed_declines(retriever: Retriever, questions: Sequence[Question]) -> dict[str, int]:
+def removed_declines(engine: Wenyuan, questions: Sequence[Question]) -> dict[str, int]:
     """Each answerable question whose document is known, asked with that document's passages taken out of the hits."""
     out = {"n": 0, "declined": 0}
     for q in questions:
         if not q.answerable or q.doc is None:
             continue
-        result, asked = retriever.retrieve(q.question, min(retriever.settings.k_max, SEARCH_DEPTH), "hybrid")
-        hits = without_document(result.hits, q.doc)
-        model = calibrated(retriever, answer_model(retriever.settings))
-        reply = compose(q.question, replace(result, hits=hits), asked, retriever.settings, model)
+        reply = engine.answer_without(q.question, q.doc)
         out["n"] += 1
         out["declined"] += int(reply.abstained)
     return out
@@ -118,7 +111,7 @@ def answer_correct(reply: ChatAnswer, q: Question) -> bool:
     return not reply.abstained and any(a in answer_text(reply) for a in q.answers)
 
 
-def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, Any]:
+def chat_runs(engine: Wenyuan, questions: Sequence[Question]) -> dict[str, Any]:
     """Every question through the chat rule exactly as ``/api/chat`` runs it: answers, and declines."""
     answered: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
     by_expects: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "correct": 0})
@@ -128,7 +121,7 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
     baseline = 0
     misses = []
     for q in questions:
-        reply = chat.answer(retriever, [{"role": "user", "content": q.question}])
+        reply = engine.chat([{"role": "user", "content": q.question}])
         declined[q.type]["n"] += 1
         declined[q.type]["declined"] += int(reply.abstained)
         if not q.answerable:
@@ -164,12 +157,6 @@ def chat_runs(retriever: Retriever, questions: Sequence[Question]) -> dict[str, 
         "answer_misses": misses,
         "abstention": {**counts, "by_type": dict(sorted(declined.items()))},
     }
-
-
-def with_fusion(retriever: Retriever, **settings_overrides: Any) -> Retriever:
-    """A retriever sharing index and model but with other settings (for comparisons)."""
-    settings = retriever.settings.model_copy(update=settings_overrides)
-    return Retriever(retriever.index, retriever.embedder, settings)
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -41,6 +41,14 @@ class CorpusLoad:
     skipped: list[tuple[str, str]]
 
 
+TOKEN_CHARS = 8  # secrets.token_hex(4)
+
+
+def temporary_name(name: str, token: str) -> str:
+    """The name a document is first written under (then renamed): hidden, and unique per write."""
+    return f".{name}.{token}.tmp"
+
+
 def _cjk_share(text: str) -> float:
     visible = [c for c in text if not c.isspace()]
     if not visible:

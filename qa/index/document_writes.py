@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from qa.api.document_names import TOKEN_CHARS, temporary_name
 from qa.errors import DocumentWriteError
 from qa.index.factory import build
 from qa.index.manifest import Manifest
@@ -29,7 +28,7 @@ from qa.index.pipeline import IndexReport
 from qa.index.recipe import chunking_config, settings_for_build
 from qa.index.writer_lock import WriterLock, hold
 from qa.ingest.chunking import chunk_document
-from qa.ingest.corpus import SIDECAR, decode
+from qa.ingest.corpus import SIDECAR, TOKEN_CHARS, decode, temporary_name
 from qa.ingest.formats import extract
 from qa.models import Document
 from qa.settings import Settings

@@ -17,7 +17,7 @@ from typing import Any
 
 from embeddings.factory import embedder_for
 from qa.answer import chat
-from qa.answer.calibration import Calibration, calibrated, calibration_of
+from qa.answer.calibration import Calibration, calibrated, calibration_of, carry_over
 from qa.answer.llm import LlmClient
 from qa.answer.ranker import AnswerModel
 from qa.index import model_record
@@ -57,7 +57,9 @@ class Wenyuan:
         index = open_index(self.settings, self.index)
         if self.retriever.embedder.model_id != index.manifest.model_id:
             return Wenyuan.open(**self.settings.model_dump())
-        return Wenyuan(Retriever(index, self.retriever.embedder, self.settings, self.retriever.segmenter))
+        newer = Wenyuan(Retriever(index, self.retriever.embedder, self.settings, self.retriever.segmenter))
+        carry_over(self.retriever, newer.retriever, chat.answer_model(self.settings))
+        return newer
 
     @property
     def settings(self) -> Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from qa.answer import calibration
 from qa.answer.chat import answer_model
 from qa.search.retrieval import Retriever
@@ -38,3 +40,18 @@ def test_too_few_questions_or_the_setting_off_keep_the_models_threshold(engine):
         engine.settings.model_copy(update={"answer_calibration": False}),
     )
     assert calibration.calibrated(off, model) is model
+
+
+def test_a_newer_build_answers_with_the_previous_threshold_until_its_own_is_found(engine):
+    """What a server does after an upload: the swap does not wait seconds for the new build's threshold."""
+    model = answer_model(engine.settings)
+    calibration.calibrated(engine.retriever, model)
+    previous = calibration.calibration_of(engine.retriever)
+    newer = engine.reopen()
+    assert newer.calibration() is previous, "carried over at once"
+    deadline = time.monotonic() + 300
+    while newer.calibration() is previous and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert newer.calibration() is not previous, "its own, found on a thread of its own"
+    assert newer.calibration() == previous, "the same corpus asks the same questions"
+    assert newer.answer_model().threshold == previous.threshold

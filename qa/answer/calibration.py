@@ -15,6 +15,7 @@ the row files (docs/answers.md): both public sets meet "answerable declined
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import threading
@@ -34,6 +35,7 @@ from qa.text import sentences
 from qa.text.normalize import matching_form
 from qa.text.tokenize import Segmenter
 
+log = logging.getLogger("wenyuan.calibration")
 QUESTIONS = 200
 QUANTILE = 0.8  # chosen on the row files; 0.7-0.85 all met the targets on both public sets
 MIN_QUESTIONS = 40  # fewer (a corpus of a few short pages): the fitted model's own threshold
@@ -128,6 +130,33 @@ def calibrated(retriever: Retriever, model: AnswerModel) -> AnswerModel:
                 with _lock:
                     _cache[retriever] = kept
     return replace(model, threshold=kept[1].threshold)
+
+
+def carry_over(old: Retriever, new: Retriever, model: AnswerModel) -> None:
+    """A newer build of a served index answers with the previous build's threshold until its own is found.
+
+    Finding it takes seconds of searching; an upload should not wait for it,
+    and one document more or less moves the threshold little. The new build's
+    own threshold is computed on a thread of its own and replaces the old one.
+    """
+    if not new.settings.answer_calibration:
+        return
+    with _lock:
+        kept = _cache.get(old)
+        if kept is None or kept[0] is not model or new in _cache:
+            return
+        _cache[new] = kept
+    threading.Thread(target=_recalibrate, args=(new, model), name="wenyuan-calibration", daemon=True).start()
+
+
+def _recalibrate(retriever: Retriever, model: AnswerModel) -> None:
+    try:
+        found = calibrate(retriever, model)
+    except Exception:  # the previous build's threshold stays; a server must not fail over it
+        log.warning("the decline threshold of the new build could not be found", exc_info=True)
+        return
+    with _lock:
+        _cache[retriever] = (model, found)
 
 
 def calibration_of(retriever: Retriever) -> Calibration | None:

@@ -78,7 +78,7 @@ class LiveEngine:
                 return False
             try:
                 engine = self._open(current)
-                engine.answer_model()  # the corpus's decline threshold, found before the build is served
+                engine.answer_model()  # the first build's decline threshold before it is served (later ones: carried over)
             except WenyuanError as exc:
                 self._failed(str(exc), current)
                 return False

@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from qa.evaluation.questions import SHIPPED, load_questions
-from scripts.load_shed_bench import start_hogs, start_server, stop_hogs
+from scripts.load_shed_bench import ROOT, start_hogs, start_server, stop_hogs
 
 OMP_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
@@ -169,7 +169,8 @@ def bare_embedding_ms(questions: list[str], policy: str = "active") -> float:
     The fastest one goes to stderr: beside other work, spinning threads make the p50 meaningless.
     """
     out = subprocess.run(
-        [sys.executable, __file__, "--embed-child"],
+        [sys.executable, "-m", "scripts.load_test", "--embed-child"],
+        cwd=ROOT,
         input=json.dumps(questions),
         env=policy_env(policy),
         stdout=subprocess.PIPE,

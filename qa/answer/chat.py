@@ -159,10 +159,13 @@ def answer_model(settings: Settings) -> AnswerModel:
 
 
 def compose(
-    question: str, result: SearchResult, asked: Asked, settings: Settings, model: AnswerModel | None = None
+    question: str, result: SearchResult, asked: Asked, settings: Settings, model: AnswerModel
 ) -> ChatAnswer:
-    """The answer to ``question`` from its search result: quotes in order, or a decline."""
-    model = model or answer_model(settings)
+    """The answer to ``question`` from its search result: quotes in order, or a decline.
+
+    ``model`` carries the corpus's own decline threshold (``calibration.calibrated``): no default, so
+    no caller can fall back to the fitted model's threshold without saying so.
+    """
     ranked = rank(result.hits, asked, model)
     if declines(result, asked, settings, ranked.features, ranked.probabilities, model):
         return ChatAnswer(NO_ANSWER, [], result, True, question)

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from qa.answer.features import FEATURES, _echo, _longest_common, wh_context
+from qa.answer.features import FEATURES, _echo, _longest_common, untitled_coverage, wh_context
 from qa.answer.ranker import load_answer_model, model_from_json, shipped
 from tests.conftest import ROOT
 
@@ -40,6 +40,19 @@ def test_longest_common_run_is_a_share_of_the_question():
     assert _longest_common("生命数耗完即算为", "生命数耗完即算为踢爆。") == 1.0
     assert _longest_common("abcd", "xxbcxx") == 0.5
     assert _longest_common("", "x") == 0.0
+
+
+def test_untitled_coverage_weighs_what_the_page_title_lacks_by_its_rarity():
+    # 天门冬's own characters count for nothing on its page; 稍 (in 1 of 3 texts) weighs
+    # log1p(2.5/1.5) = 0.980829, 根 and 的 (in 2 of 3) log1p(1.5/2.5) = 0.470004 each.
+    texts, titles = ["根稍肉质", "根的形状", "叶的形状"], ["天门冬"] * 3
+    got = untitled_coverage(texts, titles, {"天", "门", "冬", "根", "的", "稍"})
+    total = 0.980829 + 2 * 0.470004
+    assert got == pytest.approx([(0.470004 + 0.980829) / total, 0.940008 / total, 0.470004 / total], abs=1e-5)
+    # Another page's title removes other characters: 根系's page keeps 冬/天/门 (in no text here), so 0.
+    got = untitled_coverage(["根稍肉质", "根系发达"], ["天门冬", "根系"], {"天", "门", "冬", "根"})
+    assert list(got) == [1.0, 0.0]
+    assert list(untitled_coverage(["根稍肉质"], ["根"], {"根"})) == [0.0]
 
 
 def test_the_shipped_model_reads_every_feature_it_names():

@@ -170,13 +170,9 @@ def carry_over(old: Retriever, new: Retriever, model: AnswerModel) -> None:
 def _recalibrate(retriever: Retriever, model: AnswerModel) -> None:
     try:
         found = calibrate(retriever, model)
-    except RuntimeError as exc:
-        if "shutdown" in str(exc):  # the process is ending: nothing will ask this build again
-            return
-        log.warning("kept the previous build's decline threshold: %s", exc)
-        return
     except Exception as exc:  # the previous build's threshold stays; a server must not fail over it
-        log.warning("kept the previous build's decline threshold: %s: %s", type(exc).__name__, exc)
+        if not (isinstance(exc, RuntimeError) and "shutdown" in str(exc)):  # ending: nothing will ask again
+            log.warning("kept the previous build's decline threshold: %s: %s", type(exc).__name__, exc)
         return
     with _lock:
         _cache[retriever] = Kept.of(model, found)

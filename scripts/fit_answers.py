@@ -11,7 +11,8 @@ The sentence model is scikit-learn's HistGradientBoostingClassifier over
 ``qa.answer.abstain.DECLINE_FEATURES``, fitted on out-of-fold sentence
 probabilities so its confidence is the one it will see on new data. The
 threshold declines ``--max-declined`` of the training set's answerable
-questions, judged out of fold too. Needs scikit-learn (the ``test`` extra).
+questions, judged out of fold too; the two quote ratios (``quotes.picked``) are
+the most accurate pair with the median answer within ``--max-median-chars``. Needs scikit-learn (the ``test`` extra).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from qa.answer.abstain import DECLINE_FEATURES, EVIDENCE, decline_row
 from qa.answer.features import FEATURES
-from qa.answer.quotes import picked
+from qa.answer.quotes import picked, places_of
 from qa.answer.ranker import model_from_json, sigmoid
 from qa.evaluation.answer_data import AnswerRows
 from scripts.answer_learners import (
@@ -52,6 +53,7 @@ RULES = (
     "unknown_place",
 )  # declines that stay rules (qa.answer.abstain.declines)
 SECOND_RATIOS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
+NEIGHBOUR_RATIOS = (None, 0.5, 0.3, 0.2, 0.1, 0.05, 0.0)
 
 
 def collect_cmd(args: argparse.Namespace) -> None:
@@ -104,6 +106,7 @@ def merged(paths: list[Path]) -> AnswerRows:
         evidence=np.concatenate([p.evidence for p in parts]),
         words=np.concatenate([p.words for p in parts]),
         asked=[a for p in parts for a in p.asked],
+        label_next=np.concatenate([p.label_next for p in parts]),
     )
 
 
@@ -127,6 +130,7 @@ def subset(rows: AnswerRows, source: str) -> tuple[AnswerRows, np.ndarray]:
         evidence=rows.evidence[keep_groups],
         words=rows.words[keep_groups],
         asked=[a for a in rows.asked if a["source"] == source],
+        label_next=rows.label_next[mask],
     )
     return part, mask
 
@@ -153,6 +157,7 @@ def outcome(
     p_answer: np.ndarray,
     threshold: float,
     second_ratio: float,
+    neighbour_ratio: float | None = None,
 ) -> dict[str, Any]:
     """Accuracy (answered and holding a gold answer), declines per kind of question, median answer length."""
     counts: dict[str, list[int]] = {}
@@ -163,7 +168,9 @@ def outcome(
         info = rows.asked[g]
         if rows.evidence[g, latin]:
             continue  # English questions keep their rule
-        quoted = idx[picked(probs[idx], rows.doc[idx], None, second_ratio)]
+        quoted = idx[
+            picked(probs[idx], rows.doc[idx], None, second_ratio, places_of(rows.x[idx]), neighbour_ratio)
+        ]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())
         kind = (
             "answerable"
@@ -174,7 +181,7 @@ def outcome(
         c[0] += 1
         c[1] += int(declined)
         if info["answerable"]:
-            c[2] += int(not declined and bool(rows.label[quoted].any()))
+            c[2] += int(not declined and holds(rows, quoted))
             if not declined:
                 lengths.append(int(rows.length[quoted].sum()))
     ans = counts.get("answerable", [0, 0, 0])
@@ -185,6 +192,13 @@ def outcome(
         "n": {k: v[0] for k, v in counts.items()},
         "median_chars": float(statistics.median(lengths)) if lengths else 0.0,
     }
+
+
+def holds(rows: AnswerRows, quoted: np.ndarray) -> bool:
+    """A quoted sentence holds a gold answer, or two quoted neighbours do together (``quotes.joined``)."""
+    return bool(rows.label[quoted].any()) or any(
+        rows.label_next[i] and i + 1 in set(quoted.tolist()) for i in quoted
+    )
 
 
 def first_choice_accuracy(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray]) -> float:
@@ -221,20 +235,24 @@ def fit_cmd(args: argparse.Namespace) -> None:
     decline = model_from_json(spec_decline)
     p_train = decline_out_of_fold(train, d_x, d_y, d_w)
     threshold = float(np.quantile(p_train[answerable], args.max_declined)) if answerable.any() else 0.5
-    ratios = {r: outcome(train, oof, groups, p_train, threshold, r) for r in SECOND_RATIOS}
+    choices = [(r, n) for r in SECOND_RATIOS for n in NEIGHBOUR_RATIOS]
+    ratios = {c: outcome(train, oof, groups, p_train, threshold, *c) for c in choices}
     parts = {source: subset(train, source) for source in {a["source"] for a in train.asked}}
     keep = {source: np.array([a["source"] == source for a in train.asked]) for source in parts}
 
-    def short_enough(ratio: float) -> bool:
+    def short_enough(choice: tuple[float, float | None]) -> bool:
         """The median answer within the limit on every training source, not only on the largest."""
         return all(
-            outcome(part, oof[mask], by_group(part), p_train[keep[source]], threshold, ratio)["median_chars"]
+            outcome(part, oof[mask], by_group(part), p_train[keep[source]], threshold, *choice)[
+                "median_chars"
+            ]
             <= args.max_median_chars
             for source, (part, mask) in parts.items()
         )
 
-    fitting = [r for r in SECOND_RATIOS if short_enough(r)] or [SECOND_RATIOS[0]]
-    second_ratio = max(fitting, key=lambda r: ratios[r]["accuracy"])
+    # Ties go to the earlier choice: fewer and shorter quotes.
+    fitting = [c for c in choices if short_enough(c)] or [choices[0]]
+    second_ratio, neighbour_ratio = max(fitting, key=lambda c: ratios[c]["accuracy"])
     spec = {
         "about": "wenyuan answer models: fitted by scripts/fit_answers.py; see docs/answers.md",
         "fitted_on": sorted({a["source"] for a in train.asked}),
@@ -242,6 +260,7 @@ def fit_cmd(args: argparse.Namespace) -> None:
         "ranker": args.ranker,
         "threshold": round(threshold, 6),
         "second_ratio": second_ratio,
+        "neighbour_ratio": neighbour_ratio,
         "sentence": spec_sentence,
         "decline": spec_decline,
     }
@@ -255,8 +274,9 @@ def fit_cmd(args: argparse.Namespace) -> None:
         "fitted_on": spec["fitted_on"],
         "threshold": spec["threshold"],
         "second_ratio": second_ratio,
+        "neighbour_ratio": neighbour_ratio,
         "train_out_of_fold": {
-            **outcome(train, oof, groups, p_train, threshold, second_ratio),
+            **outcome(train, oof, groups, p_train, threshold, second_ratio, neighbour_ratio),
             "first_choice": first_choice_accuracy(train, oof, groups),
         },
     }
@@ -264,11 +284,13 @@ def fit_cmd(args: argparse.Namespace) -> None:
         part, mask = subset(train, source)
         keep = np.array([a["source"] == source for a in train.asked])
         report[f"out_of_fold {source}"] = {
-            **outcome(part, oof[mask], by_group(part), p_train[keep], threshold, second_ratio),
+            **outcome(
+                part, oof[mask], by_group(part), p_train[keep], threshold, second_ratio, neighbour_ratio
+            ),
             "first_choice": first_choice_accuracy(part, oof[mask], by_group(part)),
         }
     for path in args.test or []:
-        report[path.name] = scored(path, model, decline, threshold, second_ratio)
+        report[path.name] = scored(path, model, decline, threshold, second_ratio, neighbour_ratio)
     if args.out:
         args.out.write_text(
             json.dumps(spec, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
@@ -277,7 +299,14 @@ def fit_cmd(args: argparse.Namespace) -> None:
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
-def scored(path: Path, sentence: Any, decline: Any, threshold: float, second_ratio: float) -> dict[str, Any]:
+def scored(
+    path: Path,
+    sentence: Any,
+    decline: Any,
+    threshold: float,
+    second_ratio: float,
+    neighbour_ratio: float | None = None,
+) -> dict[str, Any]:
     """How the models answer and decline the questions of one row file."""
     test = merged([path])
     groups = by_group(test)
@@ -285,7 +314,7 @@ def scored(path: Path, sentence: Any, decline: Any, threshold: float, second_rat
     rows = decline_rows(test, probs, groups)
     p_answer = decline.probabilities(rows[:, [DECLINE_FEATURES.index(f) for f in decline.features]])
     return {
-        **outcome(test, probs, groups, p_answer, threshold, second_ratio),
+        **outcome(test, probs, groups, p_answer, threshold, second_ratio, neighbour_ratio),
         "first_choice": first_choice_accuracy(test, probs, groups),
     }
 
@@ -295,7 +324,9 @@ def score_cmd(args: argparse.Namespace) -> None:
 
     model = load_answer_model(args.model)
     report = {
-        p.name: scored(p, model.sentence, model.decline, model.threshold, model.second_ratio)
+        p.name: scored(
+            p, model.sentence, model.decline, model.threshold, model.second_ratio, model.neighbour_ratio
+        )
         for p in args.test
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -59,6 +59,7 @@ def test_the_shipped_model_reads_every_feature_it_names():
     model = shipped()
     assert set(model.sentence.features) <= set(FEATURES)
     assert 0.0 < model.threshold < 1.0 and model.second_ratio > 0
+    assert model.neighbour_ratio is None or 0.0 <= model.neighbour_ratio <= 1.0
     info = model.info
     assert (
         "cmrc2018_trial.json" in info["attribution"]
@@ -179,3 +180,23 @@ def test_the_fitting_script_reproduces_the_shipped_accuracy_on_a_sample(settings
             report[rows],
             shipped_report[rows],
         )
+
+
+def test_two_neighbouring_sentences_hold_an_answer_over_their_end_together():
+    """By hand: 7.8% of CMRC's gold answers run over a sentence end; the rows label the joined pair."""
+    from qa.answer.features import Candidate
+    from qa.evaluation.answer_data import holds_answer, joined_text
+    from qa.models import Citation, Hit, Scores
+
+    def hit(rank: int, text: str) -> Hit:
+        return Hit(
+            rank, f"c{rank}", text, (0, 0), Scores(0.0), Citation("a.txt", "标题", rank, 0, len(text), 1, 1)
+        )
+
+    one, two = hit(1, "甲乙。丙丁。 戊己。"), hit(2, "庚辛。")
+    a, b, c, d = Candidate(one, 0, 3), Candidate(one, 3, 6), Candidate(one, 7, 10), Candidate(two, 0, 3)
+    assert joined_text(a, b) == "甲乙。丙丁。"
+    assert joined_text(b, c) == "丙丁。 戊己。", "a space between them: still neighbours"
+    assert joined_text(a, c) == "", "not next to each other"
+    assert joined_text(c, d) == "" and joined_text(c, None) == "", "another passage, or none"
+    assert holds_answer(joined_text(a, b), ["乙。丙丁"]) and not holds_answer(a.text, ["乙。丙丁"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from qa.answer import chat
@@ -170,6 +171,41 @@ def test_answerable_neighbours_of_the_declines_are_answered(engine):
             engine, "By March 24, how many above-scale industrial enterprises in Pinghu had resumed work?"
         ).answer
     )
+
+
+@pytest.mark.parametrize(
+    "question, english",
+    [
+        ("How many enterprises in Pinghu had resumed work?", True),
+        ("How many enterprises in 平湖市 resumed work?", True),
+        ("qwerty", True),
+        ("MIT OpenCourseWare指什么？", False),
+        ("《SOUL EATER》是谁的漫画作品？", False),
+        ("De Corpore於何年出版?", False),
+        ("「Princeps」的中文翻譯為?", False),
+        ("遂昌有多少家企业开工复工？", False),
+    ],
+)
+def test_a_chinese_question_about_an_english_name_is_not_english(question, english):
+    from qa.answer.abstain import is_latin
+
+    assert is_latin(question) is english
+
+
+def test_the_first_quotes_neighbours_join_at_their_own_bar():
+    """By hand: passage 1 holds sentences 0-3, passage 2 one; the first quote is passage 1's sentence 1."""
+    from qa.answer.quotes import picked
+
+    probs = np.array([0.30, 0.60, 0.10, 0.50, 0.55])
+    docs = ["a", "a", "a", "a", "b"]
+    places = [(1.0, 0.0), (1.0, 1.0), (1.0, 2.0), (1.0, 3.0), (2.0, 0.0)]
+    # second_ratio 0.8 takes sentence 3 (0.50 >= 0.48), not passage 2's (another document).
+    assert picked(probs, docs, None, 0.8) == [1, 3]
+    assert picked(probs, docs, None, 0.8, places, None) == [1, 3], "no neighbour ratio: as before"
+    # neighbour_ratio 0.4: sentence 0 (0.30 >= 0.24) joins; sentence 2 (0.10) does not.
+    assert picked(probs, docs, None, 0.8, places, 0.4) == [1, 3, 0]
+    assert picked(probs, docs, None, 0.8, places, 0.0) == [1, 3, 0, 2]
+    assert picked(probs, docs, None, 1.01, places, 0.6) == [1], "0.30 < 0.36: no neighbour"
 
 
 def test_neighbouring_quotes_join_in_the_passage_order():

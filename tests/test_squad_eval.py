@@ -178,3 +178,37 @@ def test_a_traditional_question_finds_a_simplified_document(mixed):
     result = mixed.search(question, k=3, mode="bm25")
     assert result.hits[0].citation.doc == SMALL
     assert "车俊" in result.hits[0].text
+
+
+def test_a_gold_answer_is_spaced_as_the_corpus_file_holds_it(tmp_path):
+    """The loader collapses the paragraphs' whitespace (王\u3000晶 → 王 晶); a gold answer with it must still be found."""
+    from qa.evaluation.squad import load_squad
+
+    context = "潇洒哥（王\u3000晶饰）取笑她。\xa0三百零二号公路。"
+    entry = {
+        "title": "t",
+        "id": "d",
+        "paragraphs": [
+            {
+                "context": context,
+                "qas": [
+                    {
+                        "id": "q1",
+                        "question": "谁饰演潇洒哥？",
+                        "answers": [{"text": "王\u3000晶", "answer_start": 4}],
+                    },
+                    {
+                        "id": "q2",
+                        "question": "哪条公路？",
+                        "answers": [{"text": "\xa0三百零二号公路", "answer_start": 14}],
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "spaced.json"
+    path.write_text(json.dumps({"data": [entry]}, ensure_ascii=False), encoding="utf-8")
+    squad = load_squad(path)
+    (text,) = squad.documents.values()
+    assert [q.answers for q in squad.questions] == [("王 晶",), ("三百零二号公路",)]
+    assert all(a in text for q in squad.questions for a in q.answers)

@@ -19,12 +19,13 @@ Latin gibberish (``qwerty``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer.features import DEPTH, FEATURES
+from qa.answer.features import DEPTH, FEATURES, QUESTION_WORD
 from qa.answer.ranker import AnswerModel
 from qa.models import Hit, SearchResult
 from qa.search.highlight import Asked, coverage
@@ -66,9 +67,21 @@ EVIDENCE = (
 )
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 def is_latin(question: str) -> bool:
+    """Asked in English: mostly Latin letters, no Chinese question word and under four Chinese characters.
+
+    A Chinese question about an English name (MIT OpenCourseWare指什么？, 《SOUL EATER》是谁的漫画作品？) is
+    mostly Latin letters too; judged by letters alone, 13 of CMRC's 1 000 questions met the English
+    rule and most of them were declined.
+    """
     letters = [ch for ch in question if ch.isalpha()]
-    return bool(letters) and sum(ch.isascii() for ch in letters) / len(letters) > 0.5
+    if not letters or sum(ch.isascii() for ch in letters) / len(letters) <= 0.5:
+        return False
+    folded = matching_form(question)
+    return not QUESTION_WORD.search(folded) and len(_CJK.findall(folded)) < 4
 
 
 def evidence(result: SearchResult, asked: Asked, hits: Sequence[Hit], top_n: int = 3) -> Evidence:

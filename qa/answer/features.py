@@ -84,7 +84,7 @@ class Candidate:
 
 
 # The question word, as MRC questions put it (哪一年, 为什么, 是由谁): what surrounds it, the answer sentence echoes.
-_WH = re.compile(
+QUESTION_WORD = re.compile(
     r"为什么|为何|什么时候|什么|多少|哪一?[个些年天位家种国里儿座部条项]?|谁|几[个年月天次种位]?|怎么样?|怎样|如何|何[时地人处种]|是否"
 )
 _CLAUSE = re.compile(r"[，,。？?！!；;：:、]")
@@ -94,7 +94,7 @@ _REACH = 8
 def wh_context(question: str) -> tuple[str, str]:
     """The clause text just before and just after the last question word (each at most ``_REACH`` characters)."""
     m = None
-    for m in _WH.finditer(question):
+    for m in QUESTION_WORD.finditer(question):
         pass
     if m is None:
         return "", ""

@@ -7,6 +7,9 @@ Up to two more sentences of the same document follow when the model rates
 them nearly as high (``second_ratio`` of the best, chosen on data with the
 answer length in view: on the public sets a third quote lifted answers that
 hold the gold answer by about 0.02 to 0.04 at a median of under 100 characters).
+The sentences just before and after the first quote in its passage join it at a
+lower bar (``neighbour_ratio``): a question often restates one sentence while
+its answer (the year, the person) is in the sentence beside it.
 """
 
 from __future__ import annotations
@@ -42,14 +45,22 @@ def rank(hits: list[Hit], asked: Asked, model: AnswerModel) -> Ranked:
 
 
 def picked(
-    probabilities: np.ndarray, docs: Sequence[object], texts: Sequence[str] | None, second_ratio: float
+    probabilities: np.ndarray,
+    docs: Sequence[object],
+    texts: Sequence[str] | None,
+    second_ratio: float,
+    places: Sequence[tuple[float, float]] | None = None,
+    neighbour_ratio: float | None = None,
 ) -> list[int]:
     """Indices of the quoted candidates: the most probable, then others of its document rated at least
-    ``second_ratio`` of it (at most ``MAX_QUOTES``; given ``texts``, no sentence twice).
+    ``second_ratio`` of it (at most ``MAX_QUOTES``; given ``texts``, no sentence twice), then the first's
+    neighbours rated at least ``neighbour_ratio`` of it (``places``: each candidate's passage and
+    sentence number).
 
     Staying within the first quote's document keeps a sentence about another
-    place or person out of an answer about this one. The fitting script
-    (``scripts/fit_answers.py``) scores its rows with this same function.
+    place or person out of an answer about this one. A neighbour joins the
+    first quote as one passage (``joined``), so it adds words but no citation.
+    The fitting script (``scripts/fit_answers.py``) scores its rows with this same function.
     """
     if len(probabilities) == 0:
         return []
@@ -61,15 +72,35 @@ def picked(
             break
         if docs[i] == docs[first] and (texts is None or all(texts[i] != texts[j] for j in out)):
             out.append(int(i))
+    if places is None or neighbour_ratio is None:
+        return out
+    passage, at = places[first]
+    for i in range(len(probabilities)):
+        if (
+            i not in out
+            and places[i][0] == passage
+            and abs(places[i][1] - at) == 1
+            and probabilities[i] >= neighbour_ratio * probabilities[first]
+        ):
+            out.append(i)
     return out
 
 
-def chosen(ranked: Ranked, second_ratio: float) -> list[Candidate]:
+def places_of(features: np.ndarray) -> list[tuple[float, float]]:
+    """Each candidate's passage (its hit's rank) and sentence number, from its feature row."""
+    return [
+        (float(r), float(p)) for r, p in features[:, [FEATURES.index("rank"), FEATURES.index("position")]]
+    ]
+
+
+def chosen(ranked: Ranked, second_ratio: float, neighbour_ratio: float | None = None) -> list[Candidate]:
     """The candidates ``picked`` quotes, in the order they are quoted, neighbours joined."""
     found = ranked.candidates
     docs = [c.hit.citation.doc for c in found]
+    texts = [c.text for c in found]
+    places = places_of(ranked.features)
     return joined(
-        [found[i] for i in picked(ranked.probabilities, docs, [c.text for c in found], second_ratio)]
+        [found[i] for i in picked(ranked.probabilities, docs, texts, second_ratio, places, neighbour_ratio)]
     )
 
 

@@ -120,6 +120,7 @@ class AnswerModel:
     threshold: float
     second_ratio: float
     info: dict[str, Any]
+    neighbour_ratio: float | None = None
 
 
 def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:
@@ -131,6 +132,7 @@ def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:
             float(spec["threshold"]),
             float(spec.get("second_ratio", 1.0)),
             {k: v for k, v in spec.items() if k not in ("sentence", "decline")},
+            None if spec.get("neighbour_ratio") is None else float(spec["neighbour_ratio"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WenyuanError(

@@ -69,8 +69,11 @@ def load_squad(path: Path) -> SquadSet:
             documents[name] = _document_text(str(entry.get("title", "")), contexts)
             for p in paragraphs:
                 for qa in p.get("qas", []):
+                    # Spaced as the corpus file holds it (``_document_text``): 王\u3000晶 is 王 晶 there.
                     answers = tuple(
-                        dict.fromkeys(a["text"].strip() for a in qa.get("answers", []) if a["text"].strip())
+                        dict.fromkeys(
+                            " ".join(a["text"].split()) for a in qa.get("answers", []) if a["text"].strip()
+                        )
                     )
                     qid = str(qa["id"])
                     if qid in seen:

@@ -196,9 +196,8 @@ def outcome(
 
 def holds(rows: AnswerRows, quoted: np.ndarray) -> bool:
     """A quoted sentence holds a gold answer, or two quoted neighbours do together (``quotes.joined``)."""
-    return bool(rows.label[quoted].any()) or any(
-        rows.label_next[i] and i + 1 in set(quoted.tolist()) for i in quoted
-    )
+    held = set(quoted.tolist())
+    return bool(rows.label[quoted].any()) or any(rows.label_next[i] and i + 1 in held for i in held)
 
 
 def first_choice_accuracy(rows: AnswerRows, probs: np.ndarray, groups: list[np.ndarray]) -> float:

@@ -116,8 +116,17 @@ def joined(quoted: list[Candidate]) -> list[Candidate]:
     for rank_, c in sorted(enumerate(quoted), key=lambda rc: (id(rc[1].hit), rc[1].start)):
         if runs:
             best, last = runs[-1]
-            if last.hit is c.hit and c.start >= last.start and not c.hit.text[last.end : c.start].strip():
+            if adjacent(last, c):
                 runs[-1] = (min(best, rank_), Candidate(c.hit, last.start, max(last.end, c.end)))
                 continue
         runs.append((rank_, c))
     return [c for _, c in sorted(runs, key=lambda rc: rc[0])]
+
+
+def adjacent(first: Candidate, then: Candidate) -> bool:
+    """``then`` goes on from ``first`` in the same passage, nothing but whitespace between them."""
+    return (
+        then.hit is first.hit
+        and then.start >= first.start
+        and not first.hit.text[first.end : then.start].strip()
+    )

@@ -20,6 +20,7 @@ import numpy as np
 from qa.answer.abstain import evidence
 from qa.answer.calibration import SEARCH_DEPTH, without_document
 from qa.answer.features import DEPTH, Candidate, candidates
+from qa.answer.quotes import adjacent
 from qa.evaluation.questions import Question
 from qa.search.retrieval import Retriever
 from qa.text.normalize import matching_form
@@ -122,11 +123,6 @@ def joined_text(c: Candidate, after: Candidate | None) -> str:
 
     7.8% of CMRC's gold answers run over a sentence end: neither sentence holds them alone.
     """
-    if (
-        after is None
-        or after.hit is not c.hit
-        or after.start < c.end
-        or c.hit.text[c.end : after.start].strip()
-    ):
+    if after is None or not adjacent(c, after):
         return ""
     return c.hit.text[c.start : after.end]

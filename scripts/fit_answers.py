@@ -11,8 +11,9 @@ The sentence model is scikit-learn's HistGradientBoostingClassifier over
 ``qa.answer.abstain.DECLINE_FEATURES``, fitted on out-of-fold sentence
 probabilities so its confidence is the one it will see on new data. The
 threshold declines ``--max-declined`` of the training set's answerable
-questions, judged out of fold too; the two quote ratios (``quotes.picked``) are
-the most accurate pair with the median answer within ``--max-median-chars``. Needs scikit-learn (the ``test`` extra).
+questions, judged out of fold too; the two quote ratios and whether a first quote
+that points back brings the sentence before it (``quotes.picked``) are the most
+accurate choice with the median answer within ``--max-median-chars``. Needs scikit-learn (the ``test`` extra).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ RULES = (
 )  # declines that stay rules (qa.answer.abstain.declines)
 SECOND_RATIOS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
 NEIGHBOUR_RATIOS = (None, 0.5, 0.3, 0.2, 0.1, 0.05, 0.0)
+JOIN_BACK = (False, True)
 
 
 def collect_cmd(args: argparse.Namespace) -> None:
@@ -107,6 +109,7 @@ def merged(paths: list[Path]) -> AnswerRows:
         words=np.concatenate([p.words for p in parts]),
         asked=[a for p in parts for a in p.asked],
         label_next=np.concatenate([p.label_next for p in parts]),
+        back=np.concatenate([p.back for p in parts]),
     )
 
 
@@ -131,6 +134,7 @@ def subset(rows: AnswerRows, source: str) -> tuple[AnswerRows, np.ndarray]:
         words=rows.words[keep_groups],
         asked=[a for a in rows.asked if a["source"] == source],
         label_next=rows.label_next[mask],
+        back=rows.back[mask],
     )
     return part, mask
 
@@ -158,6 +162,7 @@ def outcome(
     threshold: float,
     second_ratio: float,
     neighbour_ratio: float | None = None,
+    join_back: bool = False,
 ) -> dict[str, Any]:
     """Accuracy (answered and holding a gold answer), declines per kind of question, median answer length."""
     counts: dict[str, list[int]] = {}
@@ -169,7 +174,15 @@ def outcome(
         if rows.evidence[g, latin]:
             continue  # English questions keep their rule
         quoted = idx[
-            picked(probs[idx], rows.doc[idx], None, second_ratio, places_of(rows.x[idx]), neighbour_ratio)
+            picked(
+                probs[idx],
+                rows.doc[idx],
+                None,
+                second_ratio,
+                places_of(rows.x[idx]),
+                neighbour_ratio,
+                rows.back[idx] if join_back else None,
+            )
         ]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())
         kind = (
@@ -234,12 +247,12 @@ def fit_cmd(args: argparse.Namespace) -> None:
     decline = model_from_json(spec_decline)
     p_train = decline_out_of_fold(train, d_x, d_y, d_w)
     threshold = float(np.quantile(p_train[answerable], args.max_declined)) if answerable.any() else 0.5
-    choices = [(r, n) for r in SECOND_RATIOS for n in NEIGHBOUR_RATIOS]
+    choices = [(r, n, b) for b in JOIN_BACK for r in SECOND_RATIOS for n in NEIGHBOUR_RATIOS]
     ratios = {c: outcome(train, oof, groups, p_train, threshold, *c) for c in choices}
     parts = {source: subset(train, source) for source in {a["source"] for a in train.asked}}
     keep = {source: np.array([a["source"] == source for a in train.asked]) for source in parts}
 
-    def short_enough(choice: tuple[float, float | None]) -> bool:
+    def short_enough(choice: tuple[float, float | None, bool]) -> bool:
         """The median answer within the limit on every training source, not only on the largest."""
         return all(
             outcome(part, oof[mask], by_group(part), p_train[keep[source]], threshold, *choice)[
@@ -251,7 +264,8 @@ def fit_cmd(args: argparse.Namespace) -> None:
 
     # Ties go to the earlier choice: fewer and shorter quotes.
     fitting = [c for c in choices if short_enough(c)] or [choices[0]]
-    second_ratio, neighbour_ratio = max(fitting, key=lambda c: ratios[c]["accuracy"])
+    quoting = max(fitting, key=lambda c: ratios[c]["accuracy"])
+    second_ratio, neighbour_ratio, join_back = quoting
     spec = {
         "about": "wenyuan answer models: fitted by scripts/fit_answers.py; see docs/answers.md",
         "fitted_on": sorted({a["source"] for a in train.asked}),
@@ -260,6 +274,7 @@ def fit_cmd(args: argparse.Namespace) -> None:
         "threshold": round(threshold, 6),
         "second_ratio": second_ratio,
         "neighbour_ratio": neighbour_ratio,
+        "join_back": join_back,
         "sentence": spec_sentence,
         "decline": spec_decline,
     }
@@ -274,22 +289,19 @@ def fit_cmd(args: argparse.Namespace) -> None:
         "threshold": spec["threshold"],
         "second_ratio": second_ratio,
         "neighbour_ratio": neighbour_ratio,
+        "join_back": join_back,
         "train_out_of_fold": {
-            **outcome(train, oof, groups, p_train, threshold, second_ratio, neighbour_ratio),
+            **outcome(train, oof, groups, p_train, threshold, *quoting),
             "first_choice": first_choice_accuracy(train, oof, groups),
         },
     }
-    for source in spec["fitted_on"]:
-        part, mask = subset(train, source)
-        keep = np.array([a["source"] == source for a in train.asked])
+    for source, (part, mask) in sorted(parts.items()):
         report[f"out_of_fold {source}"] = {
-            **outcome(
-                part, oof[mask], by_group(part), p_train[keep], threshold, second_ratio, neighbour_ratio
-            ),
+            **outcome(part, oof[mask], by_group(part), p_train[keep[source]], threshold, *quoting),
             "first_choice": first_choice_accuracy(part, oof[mask], by_group(part)),
         }
     for path in args.test or []:
-        report[path.name] = scored(path, model, decline, threshold, second_ratio, neighbour_ratio)
+        report[path.name] = scored(path, model, decline, threshold, quoting)
     if args.out:
         args.out.write_text(
             json.dumps(spec, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
@@ -303,17 +315,16 @@ def scored(
     sentence: Any,
     decline: Any,
     threshold: float,
-    second_ratio: float,
-    neighbour_ratio: float | None = None,
+    quoting: tuple[float, float | None, bool],
 ) -> dict[str, Any]:
-    """How the models answer and decline the questions of one row file."""
+    """How the models answer and decline the questions of one row file (``quoting``: ``outcome``'s last three)."""
     test = merged([path])
     groups = by_group(test)
     probs = sentence.probabilities(test.x[:, [FEATURES.index(f) for f in sentence.features]])
     rows = decline_rows(test, probs, groups)
     p_answer = decline.probabilities(rows[:, [DECLINE_FEATURES.index(f) for f in decline.features]])
     return {
-        **outcome(test, probs, groups, p_answer, threshold, second_ratio, neighbour_ratio),
+        **outcome(test, probs, groups, p_answer, threshold, *quoting),
         "first_choice": first_choice_accuracy(test, probs, groups),
     }
 
@@ -324,7 +335,11 @@ def score_cmd(args: argparse.Namespace) -> None:
     model = load_answer_model(args.model)
     report = {
         p.name: scored(
-            p, model.sentence, model.decline, model.threshold, model.second_ratio, model.neighbour_ratio
+            p,
+            model.sentence,
+            model.decline,
+            model.threshold,
+            (model.second_ratio, model.neighbour_ratio, model.join_back),
         )
         for p in args.test
     }

@@ -60,6 +60,7 @@ def test_the_shipped_model_reads_every_feature_it_names():
     assert set(model.sentence.features) <= set(FEATURES)
     assert 0.0 < model.threshold < 1.0 and model.second_ratio > 0
     assert model.neighbour_ratio is None or 0.0 <= model.neighbour_ratio <= 1.0
+    assert isinstance(model.join_back, bool)
     info = model.info
     assert (
         "cmrc2018_trial.json" in info["attribution"]

@@ -16,7 +16,14 @@ from qa.answer.chat import NO_ANSWER, ChatAnswer
 from qa.evaluation.evaluate import answer_correct, answer_text
 from qa.evaluation.questions import Question
 from qa.models import SearchResult
-from qa.text.answer_type import counted_unit, expected_type, focus_text, states, time_terms
+from qa.text.answer_type import (
+    counted_unit,
+    expected_type,
+    focus_text,
+    mentions_time,
+    states,
+    time_terms,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +79,12 @@ def test_time_terms_and_counted_units():
     assert time_terms("庆元县的健康码申领率在4月份是多少") == ["4月份"]
     assert time_terms("遂昌县2020年一季度GDP增长了多少") == ["2020年", "一季度"]
     assert time_terms("平湖有多少家企业复工") == []
+    assert mentions_time("查莫洛人自4,000年前即居住于岛上", "4000年"), "digits grouped by a comma"
+    assert mentions_time("1975-1985年间，教育经费增长近16倍", "1975年"), "a year opening a range"
+    assert mentions_time("1975至1985年", "1975年")
+    assert mentions_time("1975-1985年间", "1985年"), "a year closing a range is written out"
+    assert not mentions_time("21975-1985年", "1975年"), "no year inside a longer number"
+    assert not mentions_time("2019年的数字", "2020年")
     unit = counted_unit("庆元县现在一共有几位挂职干部")
     assert unit is not None and unit.search("共有8名挂职人员") and not unit.search("共有4吨大米")
     assert counted_unit("申领率是多少") is None
@@ -206,6 +219,60 @@ def test_the_first_quotes_neighbours_join_at_their_own_bar():
     assert picked(probs, docs, None, 0.8, places, 0.4) == [1, 3, 0]
     assert picked(probs, docs, None, 0.8, places, 0.0) == [1, 3, 0, 2]
     assert picked(probs, docs, None, 1.01, places, 0.6) == [1], "0.30 < 0.36: no neighbour"
+
+
+@pytest.mark.parametrize(
+    "sentence, points",
+    [
+        ("同年的七至九月，他進行了他第一次的臺灣植物採集行程。", True),
+        ("他于1014年灭亡了保加利亚。", True),
+        ("該市共有14个集中隔离点。", True),
+        ("接著，在8月26日，瑪切克成為副首相。", True),
+        ("其中有12個國家是首次參加。", True),
+        ("此外，平湖还启用了应急医院。", False),
+        ("而此時遼東成為慕容鮮卑家族的勢力範圍。", True),
+        ("不過，前者因為以色列建國。", True),
+        ("其实这只是开始。", False),
+        ("1900年，早田文藏前往台湾。", False),
+        ("民国三十八年1月国府开始迁往广州。", False),
+    ],
+)
+def test_a_sentence_that_points_back_is_known_by_its_opening(sentence, points):
+    from qa.answer.quotes import points_back
+
+    assert points_back(sentence) is points
+
+
+def test_a_first_quote_that_points_back_brings_the_sentence_before_it():
+    """By hand, the passage of the neighbour test: the first quote (sentence 1) opens with 同年 or 他."""
+    from qa.answer.quotes import picked
+
+    probs = np.array([0.01, 0.60, 0.10, 0.50, 0.55])
+    docs = ["a", "a", "a", "a", "b"]
+    places = [(1.0, 0.0), (1.0, 1.0), (1.0, 2.0), (1.0, 3.0), (2.0, 0.0)]
+    back = [False, True, False, False, False]
+    assert picked(probs, docs, None, 0.8, places, 0.4) == [1, 3], "0.01 < 0.24: rated too low to join"
+    assert picked(probs, docs, None, 0.8, places, 0.4, back) == [1, 3, 0], "pointed back to: joins"
+    assert picked(probs, docs, None, 0.8, places, None, back) == [1, 3, 0], "with no neighbour ratio too"
+    back_third = [False, False, True, False, False]
+    assert picked(probs, docs, None, 0.8, places, None, back_third) == [1, 3], (
+        "only the first quote's opening"
+    )
+
+
+def test_sentences_that_point_back_bring_each_other_up_to_a_limit():
+    """By hand: one passage of five sentences, the last ranked first; 他…他…他… needs the sentence naming him."""
+    from qa.answer.quotes import BACK_STEPS, picked
+
+    probs = np.array([0.01, 0.02, 0.03, 0.04, 0.90])
+    places = [(1.0, float(n)) for n in range(5)]
+    docs = ["a"] * 5
+    assert picked(probs, docs, None, 1.01, places, None, [False, False, True, True, True]) == [4, 3, 2, 1]
+    assert picked(probs, docs, None, 1.01, places, None, [False, False, False, False, True]) == [4, 3]
+    assert BACK_STEPS == 3
+    assert picked(probs, docs, None, 1.01, places, None, [True] * 5) == [4, 3, 2, 1], "at most BACK_STEPS"
+    first_in_passage = [(1.0, 1.0), (1.0, 2.0), (1.0, 3.0), (1.0, 4.0), (1.0, 0.0)]
+    assert picked(probs, docs, None, 1.01, first_in_passage, None, [True] * 5) == [4], "nothing before it"
 
 
 def test_neighbouring_quotes_join_in_the_passage_order():

@@ -115,6 +115,17 @@ def test_local_index_finds_documents_naming_a_place(engine):
     assert index.mentioning({pinghu}, ["遂昌"]) == set()
 
 
+def test_only_a_place_the_dictionary_knows_can_be_missing_from_the_corpus(engine):
+    """jieba's HMM tags 明州州 (from 秋明州州内) and 内共 (科大内共设) as places: cuts, not places asked about."""
+    segmenter = engine.retriever.segmenter
+    assert segmenter.in_dictionary("巴黎") and not segmenter.in_dictionary("明州州")
+    _, asked = engine.retriever.retrieve("明天巴黎的天气怎么样", 5, "hybrid")
+    assert asked.unknown_places == ("巴黎",)
+    for question in ("秋明州州内哪一种作物的产量最高", "中国科大内共设有几个国家人才培养基地"):
+        _, asked = engine.retriever.retrieve(question, 5, "hybrid")
+        assert asked.unknown_places == (), question
+
+
 def test_follow_up_place_question_prefers_that_place(engine):
     result = engine.search("平湖有多少家企业开工复工？", k=5)
     assert result.hits[0].citation.doc == "002_376477d7800202f4.txt"

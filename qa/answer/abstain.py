@@ -31,7 +31,7 @@ from qa.models import Hit, SearchResult
 from qa.search.highlight import Asked, coverage
 from qa.settings import Settings
 from qa.text import sentences
-from qa.text.answer_type import counted_unit, states, time_terms
+from qa.text.answer_type import counted_unit, mentions_time, states, time_terms
 from qa.text.normalize import matching_form
 
 
@@ -101,7 +101,7 @@ def evidence(result: SearchResult, asked: Asked, hits: Sequence[Hit], top_n: int
     )
     latin = is_latin(asked.question)
     passages = matching_form("\n".join(f"{h.citation.title}\n{h.text}" for h in hits))
-    missing_time = any(t not in passages for t in time_terms(asked.question))
+    missing_time = any(not mentions_time(passages, t) for t in time_terms(asked.question))
     unit = counted_unit(asked.question) if asked.kind == "number" else None
     missing_count = unit is not None and not unit.search(passages)
     return Evidence(

@@ -169,7 +169,7 @@ def compose(
     ranked = rank(result.hits, asked, model)
     if declines(result, asked, settings, ranked.features, ranked.probabilities, model):
         return ChatAnswer(NO_ANSWER, [], result, True, question)
-    quoted = chosen(ranked, model.second_ratio, model.neighbour_ratio)
+    quoted = chosen(ranked, model.second_ratio, model.neighbour_ratio, model.join_back)
     lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
     citations = [c.hit.citation.quoting(c.start, c.end) for c in quoted]  # a PDF quote's own lines (issue 19)
     return ChatAnswer("\n".join(lines), citations, result, False, question)

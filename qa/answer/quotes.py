@@ -9,11 +9,16 @@ answer length in view: on the public sets a third quote lifted answers that
 hold the gold answer by about 0.02 to 0.04 at a median of under 100 characters).
 The sentences just before and after the first quote in its passage join it at a
 lower bar (``neighbour_ratio``): a question often restates one sentence while
-its answer (the year, the person) is in the sentence beside it.
+its answer (the year, the person) is in the sentence beside it. With
+``join_back`` (chosen on data like the ratios), a first quote that opens by
+pointing back (同年, 他, 该…) brings the sentence before it whatever its rating,
+and that one the sentence before it if it points back too: alone it does not
+say which year or who.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +28,16 @@ from qa.answer.features import FEATURES, Candidate, candidates
 from qa.answer.ranker import AnswerModel
 from qa.models import Hit
 from qa.search.highlight import Asked
+from qa.text.normalize import matching_form
 
 MAX_QUOTES = 3
+BACK_STEPS = 3  # sentences a first quote that points back may bring, each pointing back at the one before
+# Openings that stand for something the sentence before named (matched in the Simplified matching form).
+_POINTS_BACK = re.compile(
+    r"(?:而|但是?|不过|然而|可是)?[，,]?\s*"
+    r"(?:他|她|它|该|这|那[时年些个]|此(?!外)|其(?![实他它])|同[年月日]|当[年月日时]|[次翌][年月日]|年[末底初]"
+    r"|[两二三]人|前者|后者|上述|随后|之后|后来|接[着著]|由此|因此|所以|因而)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,11 +64,13 @@ def picked(
     second_ratio: float,
     places: Sequence[tuple[float, float]] | None = None,
     neighbour_ratio: float | None = None,
+    back: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indices of the quoted candidates: the most probable, then others of its document rated at least
     ``second_ratio`` of it (at most ``MAX_QUOTES``; given ``texts``, no sentence twice), then the first's
     neighbours rated at least ``neighbour_ratio`` of it (``places``: each candidate's passage and
-    sentence number).
+    sentence number), and, when the first ``points_back`` (``back``, per candidate), the sentences before it
+    whatever their rating, back to the first that does not point back (at most ``BACK_STEPS``).
 
     Staying within the first quote's document keeps a sentence about another
     place or person out of an answer about this one. A neighbour joins the
@@ -72,18 +87,30 @@ def picked(
             break
         if docs[i] == docs[first] and (texts is None or all(texts[i] != texts[j] for j in out)):
             out.append(int(i))
-    if places is None or neighbour_ratio is None:
+    if places is None:
         return out
     passage, at = places[first]
     for i in range(len(probabilities)):
-        if (
-            i not in out
-            and places[i][0] == passage
-            and abs(places[i][1] - at) == 1
-            and probabilities[i] >= neighbour_ratio * probabilities[first]
-        ):
+        if i in out or places[i][0] != passage:
+            continue
+        rated = neighbour_ratio is not None and probabilities[i] >= neighbour_ratio * probabilities[first]
+        if abs(places[i][1] - at) == 1 and rated:
+            out.append(i)
+    if back is None:
+        return out
+    where = {place: i for i, place in enumerate(places)}
+    i = first
+    for step in range(1, BACK_STEPS + 1):
+        if not back[i] or (i := where.get((passage, at - step), -1)) < 0:
+            break
+        if i not in out:
             out.append(i)
     return out
+
+
+def points_back(text: str) -> bool:
+    """The sentence opens with a word standing for what the sentence before it named (同年, 他, 该市)."""
+    return _POINTS_BACK.match(matching_form(text).lstrip()) is not None
 
 
 def places_of(features: np.ndarray) -> list[tuple[float, float]]:
@@ -93,14 +120,20 @@ def places_of(features: np.ndarray) -> list[tuple[float, float]]:
     ]
 
 
-def chosen(ranked: Ranked, second_ratio: float, neighbour_ratio: float | None = None) -> list[Candidate]:
+def chosen(
+    ranked: Ranked, second_ratio: float, neighbour_ratio: float | None = None, join_back: bool = False
+) -> list[Candidate]:
     """The candidates ``picked`` quotes, in the order they are quoted, neighbours joined."""
     found = ranked.candidates
     docs = [c.hit.citation.doc for c in found]
     texts = [c.text for c in found]
     places = places_of(ranked.features)
+    back = [points_back(t) for t in texts] if join_back else None
     return joined(
-        [found[i] for i in picked(ranked.probabilities, docs, texts, second_ratio, places, neighbour_ratio)]
+        [
+            found[i]
+            for i in picked(ranked.probabilities, docs, texts, second_ratio, places, neighbour_ratio, back)
+        ]
     )
 
 

@@ -121,6 +121,9 @@ class AnswerModel:
     second_ratio: float
     info: dict[str, Any]
     neighbour_ratio: float | None = None
+    join_back: bool = (
+        False  # a first quote that points back brings the sentence before it (quotes.points_back)
+    )
 
 
 def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:
@@ -133,6 +136,7 @@ def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:
             float(spec.get("second_ratio", 1.0)),
             {k: v for k, v in spec.items() if k not in ("sentence", "decline")},
             None if spec.get("neighbour_ratio") is None else float(spec["neighbour_ratio"]),
+            bool(spec.get("join_back", False)),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WenyuanError(

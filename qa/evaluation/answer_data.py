@@ -20,7 +20,7 @@ import numpy as np
 from qa.answer.abstain import evidence
 from qa.answer.calibration import SEARCH_DEPTH, without_document
 from qa.answer.features import DEPTH, Candidate, candidates
-from qa.answer.quotes import adjacent
+from qa.answer.quotes import adjacent, points_back
 from qa.evaluation.questions import Question
 from qa.search.retrieval import Retriever
 from qa.text.normalize import matching_form
@@ -39,6 +39,7 @@ class AnswerRows:
     words: np.ndarray
     asked: list[dict]
     label_next: np.ndarray  # the candidate and the next sentence of its passage hold a gold answer together
+    back: np.ndarray  # the candidate opens by pointing back (quotes.points_back)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -51,6 +52,7 @@ class AnswerRows:
             evidence=self.evidence,
             words=self.words,
             label_next=self.label_next,
+            back=self.back,
         )
         path.with_suffix(".json").write_text(json.dumps(self.asked, ensure_ascii=False), encoding="utf-8")
 
@@ -58,7 +60,8 @@ class AnswerRows:
     def load(cls, path: Path) -> AnswerRows:
         with np.load(path, allow_pickle=False) as d:
             arrays = {k: d[k] for k in d.files}
-        arrays.setdefault("label_next", np.zeros_like(arrays["label"]))  # files collected before it
+        for name in ("label_next", "back"):  # files collected before them
+            arrays.setdefault(name, np.zeros_like(arrays["label"]))
         asked = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         return cls(asked=asked, **arrays)
 
@@ -76,6 +79,7 @@ def collect(
 ) -> AnswerRows:
     xs, labels, lengths, docs, groups, evs, words, asked_rows = [], [], [], [], [], [], [], []
     joins: list[list[bool]] = []
+    backs: list[list[bool]] = []
     doc_ids: dict[str, int] = {}
     for n, q in enumerate(questions):
         result, asked = retriever.retrieve(q.question, SEARCH_DEPTH, "hybrid")
@@ -94,6 +98,7 @@ def collect(
             joins.append(
                 [holds_answer(joined_text(c, after), gold) for c, after in zip(found, [*found[1:], None])]
             )
+            backs.append([points_back(c.text) for c in found])
             lengths.append([c.end - c.start for c in found])
             docs.append([doc_ids.setdefault(c.hit.citation.doc, len(doc_ids)) for c in found])
             groups.append([group] * len(found))
@@ -115,6 +120,7 @@ def collect(
         words=np.asarray(words, dtype=np.float64),
         asked=asked_rows,
         label_next=flat(joins, bool),
+        back=flat(backs, bool),
     )
 
 

@@ -128,8 +128,13 @@ class Retriever:
         df = frequencies.result()
         weights = idf(asked_words, df, self.index.manifest.chunks)
         # A place is in the corpus when it is a word of it, also without its suffix (嘉兴市 where papers say 嘉兴).
+        # Only a place jieba's dictionary knows counts as one the corpus lacks: its HMM's guesses are mostly cuts.
         unknown = tuple(
-            p for p in named if p.lower() not in df and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df)
+            p
+            for p in named
+            if p.lower() not in df
+            and not (p[-1] in _ADMIN_SUFFIXES and p[:-1] in df)
+            and self.segmenter.in_dictionary(p)
         )
         if unknown:
             # jieba may cut a name inside a longer corpus word (乍都节公园): unknown means in no document's text either.

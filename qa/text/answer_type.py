@@ -181,6 +181,22 @@ def time_terms(question: str) -> list[str]:
     return _TIME_TERM.findall(question)
 
 
+_GROUPED = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_YEAR = re.compile(r"(\d{4})年")
+
+
+def mentions_time(text: str, term: str) -> bool:
+    """``text`` names ``term`` (a ``time_terms`` item), also as 4,000年 for 4000年 or within 1975-1985年 for 1975年."""
+    text = _GROUPED.sub("", text)
+    if term in text:
+        return True
+    year = _YEAR.fullmatch(term)
+    return (
+        year is not None
+        and re.search(rf"(?<!\d){year.group(1)}\s*[-–—~至到]\s*\d{{2,4}}年", text) is not None
+    )
+
+
 def counted_unit(question: str, exact: bool = False) -> re.Pattern[str] | None:
     """For 多少户/几个: a pattern for a number counted in that measure word (or, unless ``exact``, one papers use for it)."""
     m = _COUNTED.search(question)

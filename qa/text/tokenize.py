@@ -94,6 +94,16 @@ class Segmenter:
         with self._lock:
             return [(p.word, p.flag) for p in self._pos.cut(text)]
 
+    def in_dictionary(self, word: str) -> bool:
+        """Whether jieba's dictionary (or the user dictionary) holds ``word``.
+
+        A word tagged ``ns`` that is not in it was made up by jieba's HMM from
+        characters it did not know, most often a cut across two words (秋明州州内
+        gives 明州州, 中国科大内共设 gives 内共): not a place the question names.
+        """
+        with self._lock:
+            return self._jieba.FREQ.get(word, 0) > 0
+
     def tokens(self, text: str) -> list[str]:
         """Lower-cased content words; punctuation, whitespace and stopwords removed."""
         with self._lock:

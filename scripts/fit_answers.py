@@ -181,7 +181,7 @@ def outcome(
                 second_ratio,
                 places_of(rows.x[idx]),
                 neighbour_ratio,
-                rows.back[idx] if join_back else None,
+                rows.back[idx].__getitem__ if join_back else None,
             )
         ]
         declined = p_answer[g] < threshold or bool(rows.evidence[g, rules].any())

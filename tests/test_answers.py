@@ -250,14 +250,12 @@ def test_a_first_quote_that_points_back_brings_the_sentence_before_it():
     probs = np.array([0.01, 0.60, 0.10, 0.50, 0.55])
     docs = ["a", "a", "a", "a", "b"]
     places = [(1.0, 0.0), (1.0, 1.0), (1.0, 2.0), (1.0, 3.0), (2.0, 0.0)]
-    back = [False, True, False, False, False]
+    first_points = {1}.__contains__
     assert picked(probs, docs, None, 0.8, places, 0.4) == [1, 3], "0.01 < 0.24: rated too low to join"
-    assert picked(probs, docs, None, 0.8, places, 0.4, back) == [1, 3, 0], "pointed back to: joins"
-    assert picked(probs, docs, None, 0.8, places, None, back) == [1, 3, 0], "with no neighbour ratio too"
-    back_third = [False, False, True, False, False]
-    assert picked(probs, docs, None, 0.8, places, None, back_third) == [1, 3], (
-        "only the first quote's opening"
-    )
+    assert picked(probs, docs, None, 0.8, places, 0.4, first_points) == [1, 3, 0], "pointed back to: joins"
+    assert picked(probs, docs, None, 0.8, places, None, first_points) == [1, 3, 0], "no neighbour ratio too"
+    third_points = {2}.__contains__
+    assert picked(probs, docs, None, 0.8, places, None, third_points) == [1, 3], "only the first's opening"
 
 
 def test_sentences_that_point_back_bring_each_other_up_to_a_limit():
@@ -267,12 +265,13 @@ def test_sentences_that_point_back_bring_each_other_up_to_a_limit():
     probs = np.array([0.01, 0.02, 0.03, 0.04, 0.90])
     places = [(1.0, float(n)) for n in range(5)]
     docs = ["a"] * 5
-    assert picked(probs, docs, None, 1.01, places, None, [False, False, True, True, True]) == [4, 3, 2, 1]
-    assert picked(probs, docs, None, 1.01, places, None, [False, False, False, False, True]) == [4, 3]
+    assert picked(probs, docs, None, 1.01, places, None, {2, 3, 4}.__contains__) == [4, 3, 2, 1]
+    assert picked(probs, docs, None, 1.01, places, None, {4}.__contains__) == [4, 3]
     assert BACK_STEPS == 3
-    assert picked(probs, docs, None, 1.01, places, None, [True] * 5) == [4, 3, 2, 1], "at most BACK_STEPS"
+    every = {0, 1, 2, 3, 4}.__contains__
+    assert picked(probs, docs, None, 1.01, places, None, every) == [4, 3, 2, 1], "at most BACK_STEPS"
     first_in_passage = [(1.0, 1.0), (1.0, 2.0), (1.0, 3.0), (1.0, 4.0), (1.0, 0.0)]
-    assert picked(probs, docs, None, 1.01, first_in_passage, None, [True] * 5) == [4], "nothing before it"
+    assert picked(probs, docs, None, 1.01, first_in_passage, None, every) == [4], "nothing before it"
 
 
 def test_neighbouring_quotes_join_in_the_passage_order():

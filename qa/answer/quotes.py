@@ -19,7 +19,7 @@ say which year or who.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,13 +64,14 @@ def picked(
     second_ratio: float,
     places: Sequence[tuple[float, float]] | None = None,
     neighbour_ratio: float | None = None,
-    back: Sequence[bool] | None = None,
+    back: Callable[[int], bool] | None = None,
 ) -> list[int]:
     """Indices of the quoted candidates: the most probable, then others of its document rated at least
     ``second_ratio`` of it (at most ``MAX_QUOTES``; given ``texts``, no sentence twice), then the first's
     neighbours rated at least ``neighbour_ratio`` of it (``places``: each candidate's passage and
-    sentence number), and, when the first ``points_back`` (``back``, per candidate), the sentences before it
-    whatever their rating, back to the first that does not point back (at most ``BACK_STEPS``).
+    sentence number), and, when the first ``points_back`` (``back(i)``: asked only of the first and the
+    sentences it brings), the sentences before it whatever their rating, back to the first that does not
+    point back (at most ``BACK_STEPS``).
 
     Staying within the first quote's document keeps a sentence about another
     place or person out of an answer about this one. A neighbour joins the
@@ -101,7 +102,7 @@ def picked(
     where = {place: i for i, place in enumerate(places)}
     i = first
     for step in range(1, BACK_STEPS + 1):
-        if not back[i] or (i := where.get((passage, at - step), -1)) < 0:
+        if not back(i) or (i := where.get((passage, at - step), -1)) < 0:
             break
         if i not in out:
             out.append(i)
@@ -128,7 +129,7 @@ def chosen(
     docs = [c.hit.citation.doc for c in found]
     texts = [c.text for c in found]
     places = places_of(ranked.features)
-    back = [points_back(t) for t in texts] if join_back else None
+    back = (lambda i: points_back(texts[i])) if join_back else None
     return joined(
         [
             found[i]

@@ -121,9 +121,8 @@ class AnswerModel:
     second_ratio: float
     info: dict[str, Any]
     neighbour_ratio: float | None = None
-    join_back: bool = (
-        False  # a first quote that points back brings the sentence before it (quotes.points_back)
-    )
+    # A first quote that points back (quotes.points_back) brings the sentences it points to.
+    join_back: bool = False
 
 
 def load_answer_model(path: Path = SHIPPED_MODEL) -> AnswerModel:

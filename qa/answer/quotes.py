@@ -91,15 +91,13 @@ def picked(
     if places is None:
         return out
     passage, at = places[first]
-    for i in range(len(probabilities)):
-        if i in out or places[i][0] != passage:
-            continue
-        rated = neighbour_ratio is not None and probabilities[i] >= neighbour_ratio * probabilities[first]
-        if abs(places[i][1] - at) == 1 and rated:
-            out.append(i)
+    where = {place: i for i, place in enumerate(places)}
+    if neighbour_ratio is not None:
+        for i in (where.get((passage, at - 1), -1), where.get((passage, at + 1), -1)):
+            if i >= 0 and i not in out and probabilities[i] >= neighbour_ratio * probabilities[first]:
+                out.append(i)
     if back is None:
         return out
-    where = {place: i for i, place in enumerate(places)}
     i = first
     for step in range(1, BACK_STEPS + 1):
         if not back(i) or (i := where.get((passage, at - step), -1)) < 0:

@@ -201,3 +201,51 @@ def test_two_neighbouring_sentences_hold_an_answer_over_their_end_together():
     assert joined_text(a, c) == "", "not next to each other"
     assert joined_text(c, d) == "" and joined_text(c, None) == "", "another passage, or none"
     assert holds_answer(joined_text(a, b), ["乙。丙丁"]) and not holds_answer(a.text, ["乙。丙丁"])
+
+
+def test_rows_are_one_file_and_a_failed_save_leaves_the_previous_one(tmp_path):
+    from qa.evaluation.answer_data import AnswerRows
+
+    def rows(asked: list) -> AnswerRows:
+        n = len(asked)
+        return AnswerRows(
+            x=np.ones((n, 2), dtype=np.float32),
+            label=np.ones(n, dtype=bool),
+            length=np.full(n, 7, dtype=np.int32),
+            doc=np.zeros(n, dtype=np.int32),
+            group=np.arange(n, dtype=np.int32),
+            evidence=np.zeros((n, 3)),
+            words=np.ones(n),
+            asked=asked,
+            label_next=np.zeros(n, dtype=bool),
+            back=np.zeros(n, dtype=bool),
+        )
+
+    path = tmp_path / "rows.npz"
+    rows([{"source": "甲", "id": "1"}]).save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
+    with pytest.raises(TypeError):
+        rows([{"source": "乙", "id": object()}, {}]).save(path)  # fails halfway through writing
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
+    again = AnswerRows.load(path)
+    assert again.asked == [{"source": "甲", "id": "1"}] and again.length.tolist() == [7]
+
+
+def test_the_decline_row_says_how_far_the_top_document_stands_out():
+    """By hand: two passages of the top document, then one of another at 0.6 of the top's fused score."""
+    from qa.answer.abstain import DECLINE_FEATURES, EVIDENCE, decline_row
+
+    col = FEATURES.index
+    x = np.zeros((4, len(FEATURES)), dtype=np.float32)
+    x[:, col("rank")] = [1, 1, 2, 3]
+    x[:, col("same_doc_as_top")] = [1, 1, 1, 0]
+    x[:, col("fused_rel")] = [1.0, 1.0, 0.9, 0.6]
+    probs = np.array([0.2, 0.7, 0.1, 0.05])
+    row = dict(zip(DECLINE_FEATURES, decline_row([0.0] * len(EVIDENCE), 5.0, x, probs)[0]))
+    assert row["other_doc_gap"] == pytest.approx(0.4)
+    assert row["top_doc_hits"] == 2
+    assert row["p_best"] == pytest.approx(0.7) and row["p_gap"] == pytest.approx(0.5)
+    x[3, col("same_doc_as_top")] = 1
+    alone = dict(zip(DECLINE_FEATURES, decline_row([0.0] * len(EVIDENCE), 5.0, x, probs)[0]))
+    assert np.isnan(alone["other_doc_gap"]), "no other document among the passages: missing, not 0 or 1"
+    assert alone["top_doc_hits"] == 3

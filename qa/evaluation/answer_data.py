@@ -11,9 +11,11 @@ Shipped unanswerable questions (near-topic, off-topic) are negatives as they are
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -42,8 +44,19 @@ class AnswerRows:
     back: np.ndarray  # the candidate opens by pointing back (quotes.points_back)
 
     def save(self, path: Path) -> None:
+        """One file, written beside its final name and renamed: a collection killed halfway leaves the old one."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with temporary.open("wb") as out:
+                self._write(out)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _write(self, out: BinaryIO) -> None:
         np.savez_compressed(
-            path,
+            out,
             x=self.x,
             label=self.label,
             length=self.length,
@@ -53,8 +66,8 @@ class AnswerRows:
             words=self.words,
             label_next=self.label_next,
             back=self.back,
+            asked=np.asarray(json.dumps(self.asked, ensure_ascii=False)),
         )
-        path.with_suffix(".json").write_text(json.dumps(self.asked, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> AnswerRows:
@@ -62,7 +75,10 @@ class AnswerRows:
             arrays = {k: d[k] for k in d.files}
         for name in ("label_next", "back"):  # files collected before them
             arrays.setdefault(name, np.zeros_like(arrays["label"]))
-        asked = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        if "asked" in arrays:
+            asked = json.loads(str(arrays.pop("asked")))
+        else:  # files collected before it, with their questions beside them
+            asked = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         return cls(asked=asked, **arrays)
 
 

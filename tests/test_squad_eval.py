@@ -212,3 +212,14 @@ def test_a_gold_answer_is_spaced_as_the_corpus_file_holds_it(tmp_path):
     (text,) = squad.documents.values()
     assert [q.answers for q in squad.questions] == [("王 晶",), ("三百零二号公路",)]
     assert all(a in text for q in squad.questions for a in q.answers)
+
+
+def test_a_passage_and_a_whole_document_meet_in_the_same_matching_form():
+    """Passages are remembered once converted, whole documents are not: both ways give one form."""
+    from qa.text.normalize import matching_form
+
+    passage = "五屆亞太城市市長峰會在臺北舉辦，ＡＢＣ１２３。"
+    assert matching_form(passage) == "五届亚太城市市长峰会在台北举办,ABC123。"
+    assert matching_form(passage) is matching_form(passage[:-1] + "。"), "a passage asked again is remembered"
+    document = passage * 200  # longer than any passage: converted, not kept
+    assert matching_form(document) == matching_form(passage) * 200

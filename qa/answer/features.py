@@ -87,6 +87,7 @@ class Candidate:
 QUESTION_WORD = re.compile(
     r"为什么|为何|什么时候|什么|多少|哪一?[个些年天位家种国里儿座部条项]?|谁|几[个年月天次种位]?|怎么样?|怎样|如何|何[时地人处种]|是否"
 )
+_ALNUM = re.compile(r"[^\W_]")  # str.isalnum, one character at a time, at C speed
 _CLAUSE = re.compile(r"[，,。？?！!；;：:、]")
 _REACH = 8
 
@@ -134,7 +135,7 @@ def _longest_common(question: str, text: str) -> float:
 
 
 def _share(needles: set[str], text: str) -> float:
-    return sum(n in text for n in needles) / len(needles) if needles else 0.0
+    return sum(map(text.__contains__, needles)) / len(needles) if needles else 0.0
 
 
 def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[Candidate], np.ndarray]:
@@ -169,7 +170,7 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
         best_sim_here = max(sims) if sims else 0.0
         n = len(spans)
         for i, ((s, e), part) in enumerate(zip(spans, parts)):
-            novel_chars = [c for c in part if c.isalnum()]
+            novel_chars = _ALNUM.findall(part)
             rows.append(
                 [
                     float(hit.rank),
@@ -187,7 +188,9 @@ def candidates(hits: list[Hit], asked: Asked, depth: int = DEPTH) -> tuple[list[
                     bigram[i],
                     0.0,
                     _share(q_chars, part),
-                    sum(c not in q_chars for c in novel_chars) / len(novel_chars) if novel_chars else 0.0,
+                    (len(novel_chars) - sum(map(q_chars.__contains__, novel_chars))) / len(novel_chars)
+                    if novel_chars
+                    else 0.0,
                     float(states(part, asked.kind, asked.question)),
                     float(i),
                     float(i == 0),
@@ -256,7 +259,7 @@ def untitled_coverage(texts: list[str], titles: list[str], needles: set[str]) ->
     if not texts or not needles:
         return out
     ordered = sorted(needles)
-    held = np.array([[w in t for w in ordered] for t in texts], dtype=bool)
+    held = np.array([list(map(t.__contains__, ordered)) for t in texts], dtype=bool)
     df = held.sum(axis=0)
     weight = np.where(df > 0, np.log1p((len(texts) - df + 0.5) / (df + 0.5)), 0.0)
     for title in set(titles):

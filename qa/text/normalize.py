@@ -70,7 +70,23 @@ def matching_form(text: str) -> str:
 
     OpenCC's t2s keeps lengths on every text tried (DRCD, the seeds); should a
     phrase ever map to another length, that text is converted one character at a time.
+    A chat answer reads its five passages' matching form some twenty times (features,
+    evidence, titles): passages and titles are remembered, not converted again.
     """
+    if len(text) <= _REMEMBERED_LENGTH:
+        return _remembered(text)
+    return _matching_form(text)
+
+
+_REMEMBERED_LENGTH = 2000  # a passage or a title; whole documents are converted once and not kept
+
+
+@lru_cache(maxsize=4096)
+def _remembered(text: str) -> str:
+    return _matching_form(text)
+
+
+def _matching_form(text: str) -> str:
     folded = _fold(text)
     if len(folded) == len(text):
         return folded

@@ -223,3 +223,14 @@ def test_a_passage_and_a_whole_document_meet_in_the_same_matching_form():
     assert matching_form(passage) is matching_form(passage[:-1] + "。"), "a passage asked again is remembered"
     document = passage * 200  # longer than any passage: converted, not kept
     assert matching_form(document) == matching_form(passage) * 200
+
+
+def test_a_question_in_traditional_characters_is_declined_in_them(mixed):
+    from qa.answer.chat import NO_ANSWER, NO_ANSWER_TRADITIONAL
+
+    traditional = mixed.chat([{"role": "user", "content": "明天巴黎的天氣怎麼樣"}])
+    assert traditional.abstained and traditional.answer == NO_ANSWER_TRADITIONAL
+    simplified = mixed.chat([{"role": "user", "content": "明天巴黎的天气怎么样？"}])
+    assert simplified.abstained and simplified.answer == NO_ANSWER, (
+        "full-width punctuation is not Traditional"
+    )

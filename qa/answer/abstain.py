@@ -8,7 +8,8 @@ similarity, how similar the best passage is (dense cosine), how much of the
 question's weighted vocabulary the best passages hold, how far the best
 passage of another document trails the top one and how many top passages
 share its document (a corpus holding the answer has one document that stands
-out), and the evidence flags (a kind of fact asked for that no candidate states, and the rest).
+out), and the evidence flags (a kind of fact asked for that no candidate
+states, and the rest).
 Three flags stay rules because the data shows them decisive: a time or a
 measure word the question is pinned to that no candidate passage mentions,
 and a place the corpus never names; on the public sets and the shipped set

@@ -29,9 +29,15 @@ from qa.models import Citation, SearchResult
 from qa.search.highlight import Asked
 from qa.search.retrieval import Retriever
 from qa.settings import Settings
-from qa.text.normalize import has_content
+from qa.text.normalize import has_content, written_traditional
 
 NO_ANSWER = "资料中没有找到相关内容。以下是最接近的段落，仅供参考。"
+NO_ANSWER_TRADITIONAL = "資料中沒有找到相關內容。以下是最接近的段落，僅供參考。"
+
+
+def no_answer(question: str) -> str:
+    """The decline in the question's script: a reader in Taiwan or Hong Kong asks in Traditional characters."""
+    return NO_ANSWER_TRADITIONAL if written_traditional(question) else NO_ANSWER
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,9 @@ def prepare(
     if not has_content(question):
         # Nothing to look up (only punctuation, emoji or control characters): a decline, not an error.
         return Turn(
-            ChatAnswer(NO_ANSWER, [], SearchResult(question, mode, 0.0, []), True, question), tag, passages
+            ChatAnswer(no_answer(question), [], SearchResult(question, mode, 0.0, []), True, question),
+            tag,
+            passages,
         )
     model = model or calibrated(retriever, answer_model(retriever.settings))
     result, asked = retriever.retrieve(question, k, mode)
@@ -168,7 +176,7 @@ def compose(
     """
     ranked = rank(result.hits, asked, model)
     if declines(result, asked, settings, ranked.features, ranked.probabilities, model):
-        return ChatAnswer(NO_ANSWER, [], result, True, question)
+        return ChatAnswer(no_answer(question), [], result, True, question)
     quoted = chosen(ranked, model.second_ratio, model.neighbour_ratio, model.join_back)
     lines = [f"{c.text}[{n}]" for n, c in enumerate(quoted, start=1)]
     citations = [c.hit.citation.quoting(c.start, c.end) for c in quoted]  # a PDF quote's own lines (issue 19)

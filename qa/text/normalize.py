@@ -93,6 +93,11 @@ def _matching_form(text: str) -> str:
     return "".join(ch if len(c := _fold(ch)) != 1 else c for ch in text)
 
 
+def written_traditional(text: str) -> bool:
+    """Whether ``text`` uses Traditional characters, so that what is said back to it uses them too."""
+    return _converter().convert(text) != text
+
+
 def embedding_form(text: str) -> str:
     """A cleaned question (``clean_text``) as the embedding model should see it: half-width, in the script it
     was typed in.

@@ -55,3 +55,18 @@ def test_a_newer_build_answers_with_the_previous_threshold_until_its_own_is_foun
     assert newer.calibration() is not previous, "its own, found on a thread of its own"
     assert newer.calibration() == previous, "the same corpus asks the same questions"
     assert newer.answer_model().threshold == previous.threshold
+
+
+def test_a_cloze_question_asks_in_the_script_of_its_sentence(engine):
+    """Full-width commas are not Traditional: a Simplified passage is asked 什么, a Traditional one 什麼."""
+    from qa.models import Chunk
+
+    simplified = "平湖市共启用集中隔离点十四个，累计隔离观察人员一千余人，目前全部解除隔离。"
+    traditional = "臺北市立動物園位於臺北市文山區，是臺灣規模最大的動物園，每年吸引大量遊客。"
+    chunks = [
+        Chunk(doc, "标题", 1, 1, text, 0, len(text), 1, 1, f"{doc}#1")
+        for doc, text in (("s.txt", simplified), ("t.txt", traditional))
+    ]
+    asked = dict((doc, q) for q, doc in calibration.cloze_questions(chunks, engine.retriever.segmenter, 2))
+    assert "什么" in asked["s.txt"] and "什麼" not in asked["s.txt"], asked
+    assert "什麼" in asked["t.txt"], asked

@@ -33,7 +33,7 @@ from qa.errors import WenyuanError
 from qa.models import Chunk, Hit
 from qa.search.retrieval import Retriever
 from qa.text import sentences
-from qa.text.normalize import matching_form
+from qa.text.normalize import written_traditional
 from qa.text.tokenize import Segmenter
 
 log = logging.getLogger("wenyuan.calibration")
@@ -80,7 +80,7 @@ def cloze_questions(
         words = [w for w, _ in segmenter.tag(sentence) if _WORD.fullmatch(w)]
         if not words:
             continue
-        asked = "什麼" if matching_form(sentence) != sentence else "什么"
+        asked = "什麼" if written_traditional(sentence) else "什么"
         out.append(
             (sentence.replace(rnd.choice(words), asked, 1).rstrip("。！？；，,.!?;") + "？", chunk.doc)
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -83,6 +84,26 @@ def test_a_logistic_model_is_the_textbook_formula(tmp_path):
     model = model_from_json(spec)
     # z = (3-1)/2 * 1 + (2-0)/1 * -1 + 0.5 = -0.5
     assert model.probabilities(np.array([[3.0, 2.0]]))[0] == pytest.approx(1 / (1 + np.exp(0.5)))
+
+
+def test_the_numpy_trees_give_lightgbms_own_probabilities():
+    """Trees of uneven depth, missing values either way: the serving evaluator against the library that fitted them."""
+    from lightgbm import LGBMClassifier
+
+    from scripts.answer_learners import lightgbm_json
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((600, 5))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0.3) | (np.abs(x[:, 3]) > 1.8)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    clf = LGBMClassifier(n_estimators=40, num_leaves=24, min_child_samples=5, verbose=-1).fit(x, y)
+    trees = model_from_json(lightgbm_json(clf, tuple("abcde")))
+    assert len(set(trees.walking)) > 2, "the trees should end at different depths"
+    probe = rng.standard_normal((300, 5))
+    probe[rng.random(probe.shape) < 0.2] = np.nan
+    assert np.allclose(trees.probabilities(probe), clf.predict_proba(probe)[:, 1], rtol=0, atol=1e-9)
+    whole = probe[~np.isnan(probe).any(axis=1)]
+    assert np.allclose(trees.probabilities(whole), clf.predict_proba(whole)[:, 1], rtol=0, atol=1e-9)
 
 
 def test_an_unreadable_model_file_is_a_clear_error(tmp_path):
@@ -203,24 +224,28 @@ def test_two_neighbouring_sentences_hold_an_answer_over_their_end_together():
     assert holds_answer(joined_text(a, b), ["乙。丙丁"]) and not holds_answer(a.text, ["乙。丙丁"])
 
 
+def answer_rows(asked: list, width: int = 2):
+    from qa.evaluation.answer_data import AnswerRows
+
+    n = len(asked)
+    return AnswerRows(
+        x=np.ones((n, width), dtype=np.float32),
+        label=np.ones(n, dtype=bool),
+        length=np.full(n, 7, dtype=np.int32),
+        doc=np.zeros(n, dtype=np.int32),
+        group=np.arange(n, dtype=np.int32),
+        evidence=np.zeros((n, 3)),
+        words=np.ones(n),
+        asked=asked,
+        label_next=np.zeros(n, dtype=bool),
+        back=np.zeros(n, dtype=bool),
+    )
+
+
 def test_rows_are_one_file_and_a_failed_save_leaves_the_previous_one(tmp_path):
     from qa.evaluation.answer_data import AnswerRows
 
-    def rows(asked: list) -> AnswerRows:
-        n = len(asked)
-        return AnswerRows(
-            x=np.ones((n, 2), dtype=np.float32),
-            label=np.ones(n, dtype=bool),
-            length=np.full(n, 7, dtype=np.int32),
-            doc=np.zeros(n, dtype=np.int32),
-            group=np.arange(n, dtype=np.int32),
-            evidence=np.zeros((n, 3)),
-            words=np.ones(n),
-            asked=asked,
-            label_next=np.zeros(n, dtype=bool),
-            back=np.zeros(n, dtype=bool),
-        )
-
+    rows = answer_rows
     path = tmp_path / "rows.npz"
     rows([{"source": "甲", "id": "1"}]).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
@@ -229,6 +254,48 @@ def test_rows_are_one_file_and_a_failed_save_leaves_the_previous_one(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
     again = AnswerRows.load(path)
     assert again.asked == [{"source": "甲", "id": "1"}] and again.length.tolist() == [7]
+
+
+def test_threads_saving_one_row_file_at_once_leave_one_of_them_whole(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.evaluation.answer_data import AnswerRows
+
+    path = tmp_path / "rows.npz"
+    savers = [
+        answer_rows([{"source": f"s{i}", "id": str(j)} for j in range(300)], width=64) for i in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda r: r.save(path), savers))
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
+    kept = AnswerRows.load(path)
+    assert len({a["source"] for a in kept.asked}) == 1 and len(kept.asked) == 300
+
+
+def test_a_save_killed_mid_write_leaves_a_whole_file(tmp_path):
+    from qa.evaluation.answer_data import AnswerRows
+
+    path = tmp_path / "rows.npz"
+    answer_rows([{"source": "甲", "id": "0"}]).save(path)
+    saver = (
+        "import sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from tests.test_answer_model import answer_rows\n"
+        "rows = answer_rows([{'source': '乙', 'id': str(i)} for i in range(2000)], width=4000)\n"
+        "rows.x = np.random.default_rng(0).random(rows.x.shape, dtype=np.float32)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    rows.save(Path(sys.argv[1]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", saver, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    proc.kill()
+    proc.wait(timeout=30)
+    kept = AnswerRows.load(path)
+    assert len(kept.asked) in (1, 2000) and kept.x.shape[0] == len(kept.asked)
 
 
 def test_the_decline_row_says_how_far_the_top_document_stands_out():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,9 +47,12 @@ class AnswerRows:
     def save(self, path: Path) -> None:
         """One file, written beside its final name and renamed: a collection killed halfway leaves the old one."""
         path = Path(path)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        # A name of its own per call, so two savers of one file never share it; O_EXCL with mode 0666 so
+        # the umask applies, as for the index's files (mkstemp would make it 0600).
+        temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            with temporary.open("wb") as out:
+            with os.fdopen(fd, "wb") as out:
                 self._write(out)
             os.replace(temporary, path)
         finally:

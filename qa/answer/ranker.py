@@ -42,9 +42,12 @@ class Logistic:
 class Trees:
     """Binary gradient-boosted trees as one flat node array, a tree's nodes after the one before's.
 
-    Leaves point to themselves, so every row walks the same number of steps with no test for
-    having arrived: 200 trees over 40 candidates take ~0.7 ms, a third of the time of
-    stopping at leaves, which sits inside every chat answer.
+    Every row walks all trees together, one step at a time: ``roots`` lists the
+    trees deepest first and ``walking[s]`` says how many of them still have a
+    step ``s`` to take, so a step touches only trees not yet at a leaf (the
+    shipped ranking trees are 7 steps deep on average, 11 at most; over 40
+    candidates 1.15 ms instead of 1.8, the same probabilities to the bit).
+    Leaves point to themselves. This sits inside every chat answer.
     """
 
     features: tuple[str, ...]
@@ -56,21 +59,37 @@ class Trees:
     right: np.ndarray
     value: np.ndarray
     missing_left: np.ndarray
-    depth: int
+    walking: tuple[int, ...]
+    in_file_order: (
+        np.ndarray
+    )  # row of ``roots`` of each tree, as the file lists them: sums in the fitted order
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         n, width = x.shape
-        node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
-        row = (np.arange(n) * width)[:, None]
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        for _ in range(self.depth):
-            vals = flat[row + self.feature[node]]
-            go_left = vals <= self.threshold[node]
-            missing = np.isnan(vals)
-            if missing.any():
-                go_left = np.where(missing, self.missing_left[node], go_left)
-            node = np.where(go_left, self.left[node], self.right[node])
-        return sigmoid(self.baseline + self.value[node].sum(axis=1))
+        row = np.arange(n) * width
+        node = np.repeat(self.roots[:, None], n, axis=1)
+        missing = bool(np.isnan(flat).any())
+        for count in self.walking:
+            at = node[:count]
+            vals = flat[row + self.feature[at]]
+            go_left = vals <= self.threshold[at]
+            if missing:
+                go_left = np.where(np.isnan(vals), self.missing_left[at], go_left)
+            node[:count] = np.where(go_left, self.left[at], self.right[at])
+        leaves = np.ascontiguousarray(self.value[node[self.in_file_order]].T)  # summed as the fitting summed
+        return sigmoid(self.baseline + leaves.sum(axis=1))
+
+
+def _steps(left: np.ndarray, right: np.ndarray, roots: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+    """How many steps each tree's deepest leaf lies below its root."""
+    below = np.zeros(leaf.size, dtype=np.int64)
+    for _ in range(leaf.size):
+        deeper = np.where(leaf, 0, 1 + np.maximum(below[left], below[right]))
+        if np.array_equal(deeper, below):
+            break
+        below = deeper
+    return below[roots]
 
 
 Model = Logistic | Trees
@@ -96,17 +115,22 @@ def model_from_json(spec: dict[str, Any]) -> Model:
         leaf = flat("leaf", bool)
         itself = np.arange(leaf.size, dtype=np.int64)
         offset = np.repeat(roots, [len(t["feature"]) for t in trees])
+        left = np.where(leaf, itself, flat("left", np.int64) + offset)
+        right = np.where(leaf, itself, flat("right", np.int64) + offset)
+        steps = _steps(left, right, roots, leaf)
+        deepest_first = np.argsort(-steps, kind="stable")
         return Trees(
             features,
             float(spec["baseline"]),
-            roots,
+            roots[deepest_first],
             flat("feature", np.int64),
             flat("threshold", np.float64),
-            np.where(leaf, itself, flat("left", np.int64) + offset),
-            np.where(leaf, itself, flat("right", np.int64) + offset),
+            left,
+            right,
             flat("value", np.float64),
             flat("missing_left", bool),
-            int(spec["depth"]),
+            tuple(int((steps > s).sum()) for s in range(int(steps.max(initial=0)))),
+            np.argsort(deepest_first),
         )
     raise WenyuanError(f"unknown answer model kind {spec['kind']!r}: refit with scripts/fit_answers.py")
 

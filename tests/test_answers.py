@@ -292,3 +292,31 @@ def test_neighbouring_quotes_join_in_the_passage_order():
     ]
     apart = [Candidate(one, 10, 12), Candidate(one, 0, 3)]
     assert [c.text for c in joined(apart)] == ["庚。", "甲乙。"], "not neighbours: two quotes, ranked order"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "《卡拉OK.LIVE！‧台北‧我》是张雨生的第六张专辑。它很红！",
+            ["《卡拉OK.LIVE！‧台北‧我》是张雨生的第六张专辑。", "它很红！"],
+        ),
+        (
+            "负责为组合（包括TOKIO、岚及Hey! Say! JUMP）出版产品。下一句。",
+            ["负责为组合（包括TOKIO、岚及Hey! Say! JUMP）出版产品。", "下一句。"],
+        ),
+        (
+            "又称作-{zh-cn:宽叶毛毡苔;zh-tw:锦地罗}-，是茅膏菜科植物。",
+            ["又称作-{zh-cn:宽叶毛毡苔;zh-tw:锦地罗}-，是茅膏菜科植物。"],
+        ),
+        ("他说：“走吧。”我们就走了。", ["他说：“走吧。”", "我们就走了。"]),
+        ("（详见附件。）下一句。", ["（详见附件。", "）下一句。"]),
+        ("在《CDTV×Sacas！》节目中第一次演唱。", ["在《CDTV×Sacas！》节目中第一次演唱。"]),
+        ("《没有合上的书名！下一句。", ["《没有合上的书名！", "下一句。"]),
+    ],
+)
+def test_a_sentence_does_not_end_inside_a_title_brackets_or_markup(text, expected):
+    """A mark inside 《》, （） or -{}- that closes on the line is not an end: the quote held half a name."""
+    from qa.text.sentences import spans
+
+    assert [text[s:e] for s, e in spans(text)] == expected

@@ -39,6 +39,7 @@ def retrieval_text_options(settings: Settings) -> dict[str, Any]:
         "lexical_context": "publication",
         "lexical_script": "simplified",
         "sentence_vectors": True,
+        "sentence_split": sentences.SPLIT_VERSION,
         "chunking": [settings.chunk_min_chars, settings.chunk_split_chars, settings.chunk_max_chars],
         "query_prefix": settings.query_prefix,
         "passage_prefix": settings.passage_prefix,

@@ -60,9 +60,7 @@ class Trees:
     value: np.ndarray
     missing_left: np.ndarray
     walking: tuple[int, ...]
-    in_file_order: (
-        np.ndarray
-    )  # row of ``roots`` of each tree, as the file lists them: sums in the fitted order
+    in_file_order: np.ndarray  # each tree's row of ``roots``: leaf values are summed in the file's order
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         n, width = x.shape

@@ -19,7 +19,7 @@ BRACKETS = "）)"
 # The answer span: a run of end marks with at most one closing quote, or a line break, ends a sentence,
 # except inside a book title, brackets or a wiki's script markup that close on the same line
 # (《卡拉OK.LIVE！‧台北‧我》, （包括…及Hey! Say! JUMP）, -{zh-cn:宽叶毛毡苔;zh-tw:锦地罗}-): cut there,
-# the quote held half a name (7 of CMRC's 1 002 answers could not be quoted whole).
+# the quote held half a name (six of CMRC's 1 002 gold answers were cut so; docs/answers.md).
 _SPAN = re.compile(rf"[^{END_MARKS}\n]+(?:[{END_MARKS}]+[{QUOTES}\"]?|\n|$)")
 _ENCLOSED = re.compile(
     r"(?P<title>《[^《》\n]{1,100}》|〈[^〈〉\n]{1,100}〉)|（[^（）\n]{1,100}）|\([^()\n]{1,100}\)|-\{[^{}\n]{1,200}\}-"

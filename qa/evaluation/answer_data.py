@@ -11,8 +11,6 @@ Shipped unanswerable questions (near-topic, off-topic) are negatives as they are
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +23,7 @@ from qa.answer.calibration import SEARCH_DEPTH, without_document
 from qa.answer.features import DEPTH, Candidate, candidates
 from qa.answer.quotes import adjacent, points_back
 from qa.evaluation.questions import Question
+from qa.index.files import replace_atomically
 from qa.search.retrieval import Retriever
 from qa.text.normalize import matching_form
 
@@ -46,17 +45,7 @@ class AnswerRows:
 
     def save(self, path: Path) -> None:
         """One file, written beside its final name and renamed: a collection killed halfway leaves the old one."""
-        path = Path(path)
-        # A name of its own per call, so two savers of one file never share it; O_EXCL with mode 0666 so
-        # the umask applies, as for the index's files (mkstemp would make it 0600).
-        temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                self._write(out)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        replace_atomically(Path(path), self._write)
 
     def _write(self, out: BinaryIO) -> None:
         np.savez_compressed(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from qa.errors import InputError
 from qa.evaluation.questions import Question
+from qa.index.files import replace_atomically
 from qa.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -122,9 +122,7 @@ def write_corpus(squad: SquadSet, folder: Path) -> None:
         data = text.encode("utf-8")
         if target.is_file() and target.read_bytes() == data:
             continue
-        scratch = folder / f".{name}.tmp"
-        scratch.write_bytes(data)
-        os.replace(scratch, target)
+        replace_atomically(target, lambda out: out.write(data))
     for stale in folder.glob("*.txt"):
         if stale.name not in squad.documents:
             stale.unlink()

@@ -23,6 +23,7 @@ from typing import Any
 from embeddings.base import Embedder
 from qa.errors import DocumentWriteError
 from qa.index.factory import build
+from qa.index.files import replace_atomically
 from qa.index.manifest import Manifest
 from qa.index.pipeline import IndexReport
 from qa.index.recipe import chunking_config, settings_for_build
@@ -70,22 +71,9 @@ def read_text(raw: bytes) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Durable, under the name the corpus reader skips and the name bound counts on."""
     tmp = path.with_name(temporary_name(path.name, secrets.token_hex(TOKEN_CHARS // 2)))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    replace_atomically(path, lambda out: out.write(data), temporary=tmp, durable=True)
 
 
 def _read_if_file(path: Path) -> bytes | None:

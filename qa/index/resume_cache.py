@@ -15,17 +15,15 @@ a build is committed: by then the build itself holds every vector.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from embeddings.base import Embedder
 from qa.index import model_record
-from qa.index.files import read_json, write_json
+from qa.index.files import json_bytes, read_json, replace_atomically
 from qa.index.recipe import KEY_BYTES
 
 FOLDER = "embedding-cache"
@@ -52,7 +50,7 @@ class ResumeCache:
         if kept is None or model_record.least_cosine(kept, probes) < model_record.MIN_COSINE:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True, exist_ok=True)
-            _replace(folder / PROBES, lambda tmp: write_json(tmp, probes))
+            replace_atomically(folder / PROBES, lambda out: out.write(json_bytes(probes)))
         return cls(folder)
 
     def found(self, keys: list[bytes], dimension: int) -> dict[bytes, np.ndarray]:
@@ -66,12 +64,14 @@ class ResumeCache:
         if not keys:
             return
         stem = f"{secrets.token_hex(8)}"
-        _replace(
-            self.folder / f"{stem}.vectors.npy",
-            lambda tmp: _save(tmp, np.ascontiguousarray(vectors, dtype=np.float32)),
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        replace_atomically(
+            self.folder / f"{stem}.vectors.npy", lambda out: np.save(out, vectors, allow_pickle=False)
         )
         rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        _replace(self.folder / f"{stem}.keys.npy", lambda tmp: _save(tmp, rows))
+        replace_atomically(
+            self.folder / f"{stem}.keys.npy", lambda out: np.save(out, rows, allow_pickle=False)
+        )
 
     def _load(self, dimension: int) -> dict[bytes, np.ndarray]:
         out: dict[bytes, np.ndarray] = {}
@@ -93,19 +93,3 @@ class ResumeCache:
 def clear(index_dir: Path) -> None:
     """After a commit: the build holds every vector now, and another model's leftovers are of no use."""
     shutil.rmtree(index_dir / FOLDER, ignore_errors=True)
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as fh:
-        np.save(fh, array, allow_pickle=False)
-
-
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary name, then rename over ``path``: a reader sees the whole file or none."""
-    tmp = path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -15,7 +15,6 @@ the modes a normal write gives under the process umask.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexMissingError
-from qa.index.files import read_json, write_json
+from qa.index.files import fsync, json_bytes, read_json, replace_atomically, write_json
 from qa.index.manifest import FORMAT, Manifest, new_build_name
 from qa.index.recipe import KEY_BYTES
 from qa.index.writer_lock import WriterLock
@@ -100,34 +99,17 @@ def write_chunks(build_dir: Path, chunks: list[Chunk], documents: dict[str, dict
     write_json(build_dir / DOCUMENTS, documents)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(folder: Path) -> None:
     """Files and folder entries, so the manifest never points at data still in the page cache only."""
     for path in [*folder.rglob("*"), folder]:
-        _fsync(path)
+        fsync(path)
 
 
 def _write_manifest_atomically(index_dir: Path, manifest: Manifest) -> None:
-    """Temporary file + ``os.replace``; ``O_EXCL`` with mode 0666 so the umask applies (``mkstemp`` forces 0600)."""
+    """Under a name the start-up sweep knows (a crash can leave it)."""
     tmp = index_dir / f"{TMP_MANIFEST_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(manifest), fh, ensure_ascii=False, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, index_dir / MANIFEST)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync(index_dir)
+    data = json_bytes(asdict(manifest), indent=2)
+    replace_atomically(index_dir / MANIFEST, lambda out: out.write(data), temporary=tmp, durable=True)
 
 
 def commit(index_dir: Path, build_dir: Path, manifest: Manifest) -> Manifest:
